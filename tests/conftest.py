@@ -1,0 +1,82 @@
+"""Shared fixtures: small models with named layers and fixed weights, built to catch mistakes."""
+from collections import OrderedDict
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def tiny_net() -> nn.Sequential:
+    """conv -> in-place ReLU -> pool -> conv -> ReLU -> global pool -> linear, seeded weights.
+
+    The in-place ReLU is on purpose: it overwrites conv1's output, a trap the probe must avoid.
+    """
+    torch.manual_seed(0)
+    net = nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(3, 4, 3, padding=1)),
+        ("relu1", nn.ReLU(inplace=True)),
+        ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(4, 6, 3, padding=1)),
+        ("relu2", nn.ReLU()),
+        ("avgpool", nn.AdaptiveAvgPool2d(1)),
+        ("flatten", nn.Flatten()),
+        ("fc", nn.Linear(6, 5)),
+    ]))
+    return net.eval()
+
+
+class FunctionalReLUNet(nn.Module):
+    """Applies its ReLU as a function, in place (as torchvision's GoogLeNet does)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(1)
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        x = F.relu(self.conv(x), inplace=True)
+        return self.fc(x.mean((2, 3)))
+
+
+@pytest.fixture
+def net():
+    return tiny_net()
+
+
+@pytest.fixture
+def functional_net():
+    return FunctionalReLUNet().eval()
+
+
+@pytest.fixture(scope="session")
+def shapenet():
+    from vizlab import load_model
+
+    return load_model("shapenet")
+
+
+def hook_count(model: nn.Module) -> int:
+    """Every hook of every kind on every module of ``model``."""
+    kinds = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
+             "_state_dict_hooks", "_load_state_dict_pre_hooks")
+    return sum(len(getattr(m, kind, {})) for m in model.modules() for kind in kinds)
+
+
+def snapshot(model: nn.Module) -> dict:
+    """Everything about a model that vizlab promises to leave as it found it."""
+    return {
+        "modules": [(name, type(m), m.training, getattr(m, "inplace", None)) for name, m in model.named_modules()],
+        "params": {n: (p.detach().clone(), p.requires_grad, p.grad) for n, p in model.named_parameters()},
+        "hooks": hook_count(model),
+    }
+
+
+def assert_unchanged(model: nn.Module, before: dict) -> None:
+    after = snapshot(model)
+    assert after["modules"] == before["modules"]
+    assert after["hooks"] == before["hooks"]
+    for name, (value, requires_grad, grad) in before["params"].items():
+        now = after["params"][name]
+        assert torch.equal(now[0], value) and now[1] == requires_grad and now[2] is grad, name

@@ -1,0 +1,97 @@
+import pytest
+import torch
+
+from conftest import hook_count
+from vizlab import WeightsUnavailableError, available_models, load_model
+from vizlab.data import CLASSES, make_shapes
+from vizlab.models import zoo
+from vizlab.models.shapenet import MEAN, STD, ShapeNet
+
+
+def test_shapenet_scores_at_least_95_percent_on_freshly_generated_images(shapenet):
+    data = make_shapes(1000, seed=2026)  # a seed training never draws from
+    with torch.no_grad():
+        accuracy = (shapenet(data.images).argmax(1) == data.labels).float().mean().item()
+    assert accuracy >= 0.95
+
+
+def test_models_come_back_in_eval_mode_frozen_and_described(shapenet):
+    assert not shapenet.training and not any(m.training for m in shapenet.modules())
+    assert not any(p.requires_grad for p in shapenet.parameters())
+    assert shapenet.name == "shapenet" and shapenet.class_names == list(CLASSES) and shapenet.input_size == 64
+    assert hook_count(shapenet) == 0
+
+
+def test_normalization_happens_inside_the_model_and_any_input_size_works(shapenet):
+    bare = ShapeNet().eval()
+    bare.load_state_dict(torch.load(zoo.SHAPENET_WEIGHTS, weights_only=True))
+    images = torch.rand(2, 3, 96, 80)
+    expected = bare((images - torch.tensor(MEAN)[:, None, None]) / torch.tensor(STD)[:, None, None])
+    assert torch.allclose(shapenet(images), expected, atol=1e-5)
+    assert type(shapenet).__name__ == "ShapeNet" and isinstance(shapenet, ShapeNet)
+
+
+def test_random_and_file_weights(tmp_path, shapenet):
+    random = load_model("shapenet", weights="random")
+    assert not torch.equal(random.conv1.weight, shapenet.conv1.weight)
+    path = tmp_path / "mine.pt"
+    torch.save(random.state_dict(), path)
+    again = load_model("shapenet", weights=path)
+    assert torch.equal(again.conv1.weight, random.conv1.weight)
+
+
+def test_bad_names_and_files_get_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"Unknown model 'alexnett'.*'alexnet'.*Available models: shapenet"):
+        load_model("alexnett")
+    with pytest.raises(FileNotFoundError, match="not a file"):
+        load_model("shapenet", weights=str(tmp_path / "missing.pt"))
+    torch.save(torch.nn.Linear(2, 2).state_dict(), tmp_path / "linear.pt")
+    with pytest.raises(ValueError, match="does not hold weights for 'shapenet'"):
+        load_model("shapenet", weights=tmp_path / "linear.pt")
+
+
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    return tmp_path / "hub" / "checkpoints"
+
+
+def test_offline_without_cached_weights_says_what_to_do(empty_cache, monkeypatch):
+    monkeypatch.setenv("VIZLAB_OFFLINE", "1")
+    monkeypatch.setattr(zoo, "_download", lambda *a: pytest.fail("must not try the network"))
+    with pytest.raises(WeightsUnavailableError) as error:
+        load_model("alexnet")
+    message = str(error.value)
+    for advice in ("load_model('shapenet')", "python -m vizlab download alexnet", "weights=", str(empty_cache)):
+        assert advice in message
+
+
+def test_a_failed_download_becomes_the_same_clear_error(empty_cache, monkeypatch):
+    import urllib.error
+
+    monkeypatch.delenv("VIZLAB_OFFLINE", raising=False)
+
+    def no_network(url, path):
+        raise urllib.error.URLError("Temporary failure in name resolution")
+
+    monkeypatch.setattr(zoo, "_download", no_network)
+    with pytest.raises(WeightsUnavailableError, match="download failed.*name resolution"):
+        load_model("resnet18")
+
+
+def test_cached_imagenet_weights_load_without_the_network(empty_cache, monkeypatch):
+    monkeypatch.setenv("VIZLAB_OFFLINE", "1")
+    reference = load_model("resnet18", weights="random")
+    empty_cache.mkdir(parents=True)
+    torch.save(reference.state_dict(), zoo.weights_path("resnet18"))
+    model = load_model("resnet18")
+    assert torch.equal(model.conv1.weight, reference.conv1.weight)
+    assert len(model.class_names) == 1000 and model.input_size == 224
+    images = torch.rand(1, 3, 64, 64)
+    assert torch.allclose(model(images), reference(images), atol=1e-5)
+
+
+def test_googlenet_architecture_loads_without_auxiliary_heads():
+    model = load_model("googlenet", weights="random")
+    assert model.aux1 is None and model(torch.rand(1, 3, 96, 96)).shape == (1, 1000)
+    assert set(available_models()) >= {"shapenet", "alexnet", "vgg16", "googlenet", "resnet18"}

@@ -1,0 +1,56 @@
+"""First-layer filters: the only weights that can be shown directly as pictures.
+
+A first convolution's kernels have 3 input channels, so each one is a tiny RGB image. How
+they are scaled for display matters: one *symmetric* scale for all filters (0 maps to grey,
+``max |W|`` to black or white) keeps their relative strength visible; per-filter min-max
+scaling makes a dead, near-zero filter look as strong as a real one.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
+    """The name and module of the first ``Conv2d`` that reads the 3 colour channels."""
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d) and module.in_channels == 3:
+            return name, module
+    raise ValueError(f"{type(model).__name__} has no Conv2d layer with 3 input channels")
+
+
+def filters_for_display(weight: torch.Tensor, *, scaling: str = "symmetric") -> torch.Tensor:
+    """Kernels (K, 3, k, k) mapped to [0, 1] for display.
+
+    ``"symmetric"``: w / (2 max|W|) + 0.5, one scale for all filters, zero is grey.
+    ``"per_filter"``: each filter stretched to its own [min, max].
+    """
+    weight = weight.detach().float().cpu()
+    if weight.dim() != 4 or weight.shape[1] != 3:
+        raise ValueError(f"Expected kernels of shape (K, 3, k, k); got {tuple(weight.shape)}")
+    if scaling == "symmetric":
+        return weight / (2 * weight.abs().max().clamp_min(1e-12)) + 0.5
+    if scaling == "per_filter":
+        low = weight.amin(dim=(1, 2, 3), keepdim=True)
+        high = weight.amax(dim=(1, 2, 3), keepdim=True)
+        return (weight - low) / (high - low).clamp_min(1e-12)
+    raise ValueError(f"scaling must be 'symmetric' or 'per_filter', got {scaling!r}")
+
+
+def impulse_response(conv: nn.Conv2d) -> torch.Tensor:
+    """What each filter outputs for a single bright pixel, per colour: (K, 3, k, k).
+
+    The filter is slid over an image that is zero except one centred pixel in one colour
+    channel, at every position (stride 1) and without bias. Convolution layers compute a
+    cross-correlation, so the response is the kernel rotated by 180 degrees.
+    """
+    k = conv.kernel_size[0]
+    size = 2 * k - 1
+    deltas = torch.zeros(3, 3, size, size, device=conv.weight.device)
+    for c in range(3):
+        deltas[c, c, size // 2, size // 2] = 1.0
+    with torch.no_grad():
+        out = F.conv2d(deltas, conv.weight, padding=k // 2, dilation=conv.dilation)  # (3 colours, K, size, size)
+    centre = slice(size // 2 - k // 2, size // 2 - k // 2 + k)
+    return out[:, :, centre, centre].permute(1, 0, 2, 3)

@@ -1,0 +1,1 @@
+"""The model zoo (``load_model``) and vizlab's own ShapeNet."""

@@ -1,0 +1,212 @@
+"""Load a model by name: ``load_model("shapenet")``, ``load_model("alexnet")``, ...
+
+Every model comes back the same way:
+
+* it takes images in [0, 1]; its normalization happens inside ``forward`` (the statistics are
+  the buffers ``input_mean`` and ``input_std``), so step sizes and epsilons mean the same in
+  every lesson;
+* it is in eval mode with its parameters frozen (``requires_grad=False``): vizlab differentiates
+  with respect to the *input*, and gradients for millions of weights would only cost time;
+* it carries ``name``, ``class_names`` and ``input_size`` attributes.
+
+``weights`` is ``"pretrained"`` (the default), ``"random"`` (a fresh initialization, for sanity
+checks) or the path of a file holding a state dict. ShapeNet's weights ship inside vizlab;
+ImageNet weights come from torchvision's cache, and are downloaded there when a network is
+available. Without one you get an error that says what to do, never a hang.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import socket
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from ..data.shapes import CLASSES
+from .shapenet import MEAN as SHAPES_MEAN, STD as SHAPES_STD, ShapeNet
+
+SHAPENET_WEIGHTS = Path(__file__).parent / "weights" / "shapenet.pt"
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+DOWNLOAD_TIMEOUT_S = 20
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Pretrained weights are neither cached nor downloadable."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    build: Callable[[], nn.Module]          # the architecture, randomly initialized
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    input_size: int
+    torchvision_weights: str | None = None  # e.g. "AlexNet_Weights.IMAGENET1K_V1"
+    finish: Callable[[nn.Module], None] = lambda model: None  # after loading a state dict
+
+
+def _torchvision(builder: str, **kwargs) -> Callable[[], nn.Module]:
+    def build():
+        import torchvision.models  # imported lazily: it takes seconds
+
+        return getattr(torchvision.models, builder)(weights=None, **kwargs)
+    return build
+
+
+def _drop_googlenet_aux(model: nn.Module) -> None:
+    # torchvision's checkpoint holds the auxiliary classifiers; inference never uses them.
+    model.aux_logits, model.aux1, model.aux2 = False, None, None
+
+
+MODELS: dict[str, ModelSpec] = {
+    "shapenet": ModelSpec(ShapeNet, SHAPES_MEAN, SHAPES_STD, 64),
+    "alexnet": ModelSpec(_torchvision("alexnet"), IMAGENET_MEAN, IMAGENET_STD, 224, "AlexNet_Weights.IMAGENET1K_V1"),
+    "vgg16": ModelSpec(_torchvision("vgg16"), IMAGENET_MEAN, IMAGENET_STD, 224, "VGG16_Weights.IMAGENET1K_V1"),
+    "googlenet": ModelSpec(
+        _torchvision("googlenet", aux_logits=True, transform_input=True, init_weights=True),
+        IMAGENET_MEAN, IMAGENET_STD, 224, "GoogLeNet_Weights.IMAGENET1K_V1", finish=_drop_googlenet_aux),
+    "resnet18": ModelSpec(_torchvision("resnet18"), IMAGENET_MEAN, IMAGENET_STD, 224, "ResNet18_Weights.IMAGENET1K_V1"),
+}
+
+
+def available_models() -> list[str]:
+    return list(MODELS)
+
+
+def load_model(name: str = "shapenet", *, weights: str | Path = "pretrained", device: str | torch.device = "cpu") -> nn.Module:
+    """The model ``name`` (see ``available_models()``), ready for vizlab: eval mode, frozen, [0, 1] input."""
+    spec = _spec(name)
+    model = spec.build()
+    if isinstance(weights, Path) or weights not in ("pretrained", "random"):
+        _load(model, _read_weights_file(name, weights), name, source=str(weights))
+    elif weights == "pretrained":
+        _load(model, _pretrained_state_dict(name, spec), name, source="the pretrained file")
+    spec.finish(model)
+    model = normalized(model, spec.mean, spec.std)
+    model.name, model.input_size, model.class_names = name, spec.input_size, _class_names(spec)
+    model.requires_grad_(False)
+    return model.eval().to(device)
+
+
+def normalized(model: nn.Module, mean, std) -> nn.Module:
+    """Make ``model`` take images in [0, 1]: its forward first computes ``(images - mean) / std``.
+
+    The model keeps its class, layers and layer names (it becomes an instance of a subclass
+    that only adds this first step), so ``features.0`` is still ``features.0``.
+    """
+    cls = type(model)
+    if not issubclass(cls, _NormalizesInput):
+        model.__class__ = _normalizing_subclass(cls)
+    model.register_buffer("input_mean", torch.tensor(mean, dtype=torch.float32)[:, None, None], persistent=False)
+    model.register_buffer("input_std", torch.tensor(std, dtype=torch.float32)[:, None, None], persistent=False)
+    return model
+
+
+class _NormalizesInput:
+    def forward(self, images):
+        return super().forward((images - self.input_mean) / self.input_std)
+
+
+_subclasses: dict[type, type] = {}
+
+
+def _normalizing_subclass(cls: type) -> type:
+    if cls not in _subclasses:
+        _subclasses[cls] = type(cls.__name__, (_NormalizesInput, cls), {"__module__": cls.__module__})
+    return _subclasses[cls]
+
+
+def _spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        close = difflib.get_close_matches(str(name), MODELS, n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"Unknown model {name!r}.{hint} Available models: {', '.join(MODELS)}.")
+    return MODELS[name]
+
+
+def _class_names(spec: ModelSpec) -> list[str]:
+    if spec.torchvision_weights is None:
+        return list(CLASSES)
+    return list(_torchvision_weights(spec).meta["categories"])
+
+
+def _torchvision_weights(spec: ModelSpec):
+    import torchvision.models
+
+    return torchvision.models.get_weight(spec.torchvision_weights)
+
+
+def _read_weights_file(name: str, path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"weights={str(path)!r} is not a file. Pass weights='pretrained', weights='random' "
+            f"or the path of a file holding a state dict for {name!r}.")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} does not hold a state dict (a mapping of parameter names to tensors).")
+    return state
+
+
+def _load(model: nn.Module, state: dict, name: str, source: str) -> None:
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        wrong = str(error).split("\n\t", 1)[-1][:500]
+        raise ValueError(f"{source} does not hold weights for {name!r}: {wrong}") from None
+
+
+def _pretrained_state_dict(name: str, spec: ModelSpec) -> dict:
+    if spec.torchvision_weights is None:
+        return torch.load(SHAPENET_WEIGHTS, map_location="cpu", weights_only=True)
+    return torch.load(fetch_weights(name), map_location="cpu", weights_only=True)
+
+
+def weights_path(name: str) -> Path:
+    """Where torchvision's cache keeps ``name``'s ImageNet weights (``$TORCH_HOME/hub/checkpoints``)."""
+    spec = _spec(name)
+    if spec.torchvision_weights is None:
+        return SHAPENET_WEIGHTS
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(_torchvision_weights(spec).url)
+
+
+def fetch_weights(name: str) -> Path:
+    """The cached weights file of ``name``, downloaded first if needed (and allowed)."""
+    path = weights_path(name)
+    if path.is_file():
+        return path
+    why = "VIZLAB_OFFLINE is set" if os.environ.get("VIZLAB_OFFLINE") else None
+    if why is None:
+        try:
+            _download(_torchvision_weights(_spec(name)).url, path)
+            return path
+        except (OSError, socket.timeout) as error:  # URLError and HTTPError are OSErrors
+            why = f"the download failed ({error})"
+    raise WeightsUnavailableError(
+        f"No pretrained weights for {name!r}: they are not in the cache ({path}) and {why}.\n"
+        f"What you can do:\n"
+        f"  * use the embedded model, which needs no download: load_model('shapenet');\n"
+        f"  * on a machine with internet, download them once: python -m vizlab download {name}\n"
+        f"    (or copy the file to {path});\n"
+        f"  * pass a file you already have: load_model({name!r}, weights='path/to/file.pth');\n"
+        f"  * or use random weights for a sanity check: load_model({name!r}, weights='random').")
+
+
+def _download(url: str, path: Path) -> None:
+    """Download to a temporary file first, so an interrupted download never leaves a broken cache."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False) as partial:
+        try:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                shutil.copyfileobj(response, partial)
+        except BaseException:
+            os.unlink(partial.name)
+            raise
+    os.replace(partial.name, path)
