@@ -105,12 +105,12 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
         if stop is not None and step < steps and stop():
             yield _final(last, "stopped", f"stopped by request at step {step}")
             return
-        with torch.enable_grad():
+        with torch.set_grad_enabled(step < steps):               # the last frame needs no graph
             images = param()
             total, scores, terms = _evaluate(model, probe, objective, penalties, images, transforms,
                                              generator, redirect=step < redirect_steps)
         if step % every == 0 or step == steps:
-            if not torch.isfinite(total):
+            if not bool(torch.isfinite(total)):
                 yield _final(last, "nan", _nan_message(step, last, terms))
                 return
             last = _frame(step, steps, images, scores, terms)

@@ -76,6 +76,8 @@ def _per_image(units, batch: int, what: str) -> torch.Tensor | int:
 
 
 def _check_index(index, size: int, what: str, layer: str) -> None:
+    if isinstance(index, int) and 0 <= index < size:
+        return                                   # the common case, checked without tensors
     values = [index] if isinstance(index, int) else index.tolist()
     bad = [v for v in values if not 0 <= v < size]
     if bad:
@@ -114,7 +116,8 @@ def channel(layer: str, unit) -> Objective:
         act = _act(acts, layer, 4)
         units = _per_image(unit, act.shape[0], "channel")
         _check_index(units, act.shape[1], "channel", layer)
-        return act[torch.arange(act.shape[0]), units].mean((1, 2))
+        picked = act[:, units] if isinstance(units, int) else act[torch.arange(act.shape[0]), units]
+        return picked.mean((1, 2))
     return Objective(score, [layer], f"channel({layer}:{unit})")
 
 
