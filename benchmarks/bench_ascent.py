@@ -1,6 +1,6 @@
 """How much does vizlab's gradient-ascent loop cost over a bare PyTorch loop?
 
-    python benchmarks/bench_ascent.py [--device cuda] [--steps 30] [--repeats 5]
+    python benchmarks/bench_ascent.py [--device cuda] [--steps 30] [--repeats 5] [--threads 1]
 
 For each model (the embedded ShapeNet; GoogLeNet with random weights), in one process:
 
@@ -9,6 +9,8 @@ For each model (the embedded ShapeNet; GoogLeNet with random weights), in one pr
 * **vizlab**: ``ascend`` with the same model, objective, parameterization and optimizer, no
   transforms and no redirected ReLU (so both do the same arithmetic); the ratio is the
   engine's overhead (target <= 1.05x, PERFORMANCE.md);
+* (each ``ascend`` run ends with one extra forward pass, without a graph, to score the final
+  image: use enough ``--steps`` that it does not count);
 * **default recipe**: ``ascend`` as the explorer runs it (Lucid's transforms, redirected ReLU
   for the first 16 steps).
 
@@ -98,13 +100,17 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--models", nargs="+", default=[c[0] for c in CASES], help="shapenet and/or googlenet")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     print(f"torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}, "
           f"{args.steps} steps x {args.repeats} alternating repeats, medians")
     print(f"{'model, layer, size':32} {'bare ms':>8} {'vizlab ms':>9} {'overhead':>8} {'recipe ms':>9} "
           f"{'recipe/bare':>11} {'saved MB bare/vizlab':>21} {'peak MB':>8}")
-    for name, weights, layer, size in CASES:
+    for name, weights, layer, size in [c for c in CASES if c[0] in args.models]:
         model = load_model(name, weights=weights, device=device)
         runs = {
             "bare": lambda n: bare_loop(model, layer, 1, size, n, device),
@@ -119,12 +125,12 @@ def main() -> None:
         for _ in range(args.repeats):
             for key, run in runs.items():
                 times[key].append(seconds_per_step(run, args.steps, device))
-        peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else float("nan")
+        peak = f"{torch.cuda.max_memory_allocated() / 2**20:8.1f}" if device.type == "cuda" else "   (cpu)"
         ms = {key: 1000 * statistics.median(values) for key, values in times.items()}
         saved = (saved_bytes(runs["bare"]) / 2**20, saved_bytes(runs["vizlab"]) / 2**20)
         print(f"{f'{name}, {layer}, {size}':32} {ms['bare']:8.2f} {ms['vizlab']:9.2f} "
               f"{ms['vizlab'] / ms['bare']:7.3f}x {ms['recipe']:9.2f} {ms['recipe'] / ms['bare']:10.2f}x "
-              f"{saved[0]:10.2f}/{saved[1]:<10.2f} {peak:8.1f}")
+              f"{saved[0]:10.2f}/{saved[1]:<10.2f} {peak}")
 
 
 if __name__ == "__main__":

@@ -155,9 +155,8 @@ def test_transforms_have_the_promised_sizes_and_follow_the_generator():
     assert shifted.shape[-2:] == (15, 15)
     assert any(torch.equal(shifted, x[..., i:i + 15, j:j + 15]) for i in range(6) for j in range(6))
     assert torch.allclose(random_scale([1.0])(x, g()), x) and torch.allclose(random_rotate([0])(x, g()), x)
-    assert torch.allclose(random_rotate([90])(x, g()), x.rot90(1, (2, 3)).flip(2).flip(3).rot90(2, (2, 3)), atol=1e-5) \
-        or torch.allclose(random_rotate([90])(x, g()), x.rot90(1, (2, 3)), atol=1e-5) \
-        or torch.allclose(random_rotate([90])(x, g()), x.rot90(-1, (2, 3)), atol=1e-5)
+    turned = random_rotate([90])(x, g())
+    assert any(torch.allclose(turned, x.rot90(k, (2, 3)), atol=1e-5) for k in (1, 3))   # a quarter turn
     for t in standard_transforms(20):
         assert torch.equal(t(x, g()), t(x, g()))
 

@@ -37,7 +37,6 @@ class AscentExplorer(widgets.VBox):
         self._shapes: dict[str, dict[str, tuple]] = {}
         self._worker: threading.Thread | None = None
         self._stop_event = threading.Event()
-        self._lock = threading.Lock()
         self.frames_shown = 0
         self.scores: list[float] = []
 
