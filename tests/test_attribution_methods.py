@@ -226,3 +226,21 @@ def test_every_method_leaves_model_and_images_as_found(method):
 def test_channel_max_is_the_largest_magnitude_over_colours():
     grad = torch.tensor([[[[1.0]], [[-3.0]], [[2.0]]]])
     assert channel_max(grad).item() == 3.0
+
+
+def test_gradient_agrees_with_central_finite_differences_in_float64():
+    """METHODS.md §4: on a tiny conv net in float64, relative error < 1e-5."""
+    model = tiny_net().double()
+    images = torch.rand(1, 3, 6, 6, dtype=torch.float64)
+    grad = gradient(model, images, 3)
+    assert grad.dtype == torch.float64
+    numeric = torch.zeros_like(images)
+    h = 1e-6
+    with torch.no_grad():
+        for k in range(images.numel()):
+            step = torch.zeros(images.numel(), dtype=torch.float64)
+            step[k] = h
+            step = step.view_as(images)
+            numeric.view(-1)[k] = (model(images + step)[0, 3] - model(images - step)[0, 3]) / (2 * h)
+    assert ((grad - numeric).norm() / numeric.norm()) < 1e-5
+    assert smoothgrad(model, images, 3, samples=2).dtype == torch.float64

@@ -8,10 +8,14 @@ from .gradcam import gradcam, guided_gradcam
 from .gradients import channel_max, gradient, saliency, smoothgrad
 from .guided import deconvnet, guided_backprop, project_unit
 from .relu_rules import RULES, RuleReLU, relu_rules
+from .sanity import SanityCheck, cascading_randomization, spearman
+from .scores import GroundTruthScores, mass_inside, pointing_game, score_methods
 
 __all__ = [
     "gradient", "saliency", "smoothgrad", "channel_max",
     "guided_backprop", "deconvnet", "project_unit",
     "gradcam", "guided_gradcam",
     "relu_rules", "RuleReLU", "RULES",
+    "cascading_randomization", "SanityCheck", "spearman",
+    "mass_inside", "pointing_game", "score_methods", "GroundTruthScores",
 ]

@@ -67,7 +67,7 @@ def smoothgrad(model: nn.Module, images, target=None, *, samples: int = 50, nois
     x = input_leaf(model, images).detach()
     target = fixed_targets(model, x, target)
     generator = generator or torch.Generator().manual_seed(0)
-    total = torch.zeros(x.shape if signed else x[:, 0].shape, device=x.device)
+    total = x.new_zeros(x.shape if signed else x[:, 0].shape)
     copies_per_batch = max(1, batch_size // len(x))
     for start in range(0, samples, copies_per_batch):
         k = min(copies_per_batch, samples - start)

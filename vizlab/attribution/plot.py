@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..images import to_numpy
+from .display import normalize_map
 
 
 def show_maps(images: torch.Tensor, maps: dict, *, cmap: str = "inferno", size: float = 1.8):
@@ -53,11 +54,4 @@ def _draw_map(ax, m: torch.Tensor, cmap: str):
         limit = m.abs().max().clamp(min=1e-12)
         ax.imshow((m / (2 * limit) + 0.5).permute(1, 2, 0).clamp(0, 1).numpy())
     else:
-        ax.imshow(clip_for_display(m).numpy(), cmap=cmap, vmin=0, vmax=1)
-
-
-def clip_for_display(m: torch.Tensor, percentile: float = 99.0) -> torch.Tensor:
-    """A non-negative map clipped at its ``percentile`` and rescaled to [0, 1] (METHODS.md §4)."""
-    m = m.abs().float()
-    top = torch.quantile(m.flatten(), percentile / 100).clamp(min=1e-12)
-    return (m / top).clamp(0, 1)
+        ax.imshow(normalize_map(m).numpy(), cmap=cmap, vmin=0, vmax=1)
