@@ -7,7 +7,8 @@
 Each step: images = param() in [0, 1]; random transforms; a forward pass that stops at the
 deepest layer the objective reads; total = objective - sum(weight * penalty); one optimizer
 step on the parameterization (the model's weights never change); then the pixel operations.
-The loss handed to the optimizer is ``-total``: the only place a sign is flipped.
+The optimizer minimizes, so it gets the gradient of ``total`` negated: the only place a sign
+is flipped. (Autograd runs on the score itself, as the ReLU rules expect.)
 
 Guarantees, each tested:
 * hooks live only during a forward pass, so none remain between frames, after the end, a
@@ -22,6 +23,7 @@ their own objective, parameterization, optimizer and pixel operations.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
@@ -29,9 +31,9 @@ import torch
 from torch import nn
 
 from ..probe import Probe, _device
+from ..relu_rules import relu_rules
 from .objectives import Objective
 from .param import FourierImage, PixelImage
-from .redirect import redirected_relu
 from .regularizers import Penalty, PixelOp
 from .transforms import Transform
 
@@ -120,9 +122,9 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
         if step == steps:
             return
         opt.zero_grad(set_to_none=True)
-        grads = torch.autograd.grad(-total, params)             # the one sign flip
+        grads = torch.autograd.grad(total, params)
         for p, g in zip(params, grads):
-            p.grad = g
+            p.grad = -g                                          # the one sign flip
         opt.step()
         _after_step(param, pixel_ops, step)
 
@@ -143,12 +145,8 @@ def _evaluate(model, probe, objective, penalties, images, transforms, generator,
     seen = images
     for transform in transforms:
         seen = transform(seen, generator)
-    with probe:
-        if redirect:
-            with redirected_relu():
-                acts = probe.run(seen)
-        else:
-            acts = probe.run(seen)
+    with probe, (relu_rules("redirected") if redirect else nullcontext()):
+        acts = probe.run(seen)
     scores = objective(acts)
     total = scores.sum()
     terms = {"objective": scores}

@@ -7,7 +7,7 @@ or a callable on the logits). Nothing is changed on the model or the images.
 from .gradcam import gradcam, guided_gradcam
 from .gradients import channel_max, gradient, saliency, smoothgrad
 from .guided import deconvnet, guided_backprop, project_unit
-from .relu_rules import RULES, RuleReLU, relu_rules
+from ..relu_rules import RULES, RuleReLU, relu_rules
 from .sanity import SanityCheck, cascading_randomization, spearman
 from .scores import GroundTruthScores, mass_inside, pointing_game, score_methods
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .relu_rules import relu_rules
+from ..relu_rules import relu_rules
 from .targets import fixed_targets, input_leaf, target_scores
 
 

@@ -15,7 +15,7 @@ from torch import nn
 
 from ..probe import Probe
 from .gradients import gradient
-from .relu_rules import relu_rules
+from ..relu_rules import relu_rules
 from .targets import input_leaf
 
 

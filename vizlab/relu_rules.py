@@ -1,4 +1,5 @@
-"""Swap the backward rule of every ReLU: the one mechanism behind guided backprop and deconvnet.
+"""Swap the backward rule of every ReLU: the one mechanism behind guided backprop, deconvnet
+and the redirected gradient that wakes up dead units in gradient ascent.
 
 Gradient, guided backpropagation and deconvnet run the same backward pass except at ReLUs
 (METHODS.md §5). With ``h = max(0, z)`` and ``R`` the signal arriving at ``h`` from above:
@@ -6,6 +7,11 @@ Gradient, guided backpropagation and deconvnet run the same backward pass except
     gradient     R_in = 1[z > 0] * R
     deconvnet    R_in = 1[R > 0] * R              (Zeiler & Fergus 2014: ignores the forward mask)
     guided       R_in = 1[z > 0] * 1[R > 0] * R   (Springenberg et al. 2015: both masks)
+    redirected   the gradient rule, but for an image where it passes nothing at all (a dead
+                 unit), R_in = 1[z > 0 or R > 0] * R: signal that would *raise* a negative z
+                 still flows (Lucid's redirected ReLU gradient, lucid/optvis/overrides).
+
+``R`` is the gradient of a score being *maximized*, so backpropagate scores, not losses.
 
 ``relu_rules("guided")`` is a context manager. While it is open, every ReLU the model calls is
 routed through ``RuleReLU``, an autograd function whose backward applies the rule::
@@ -28,7 +34,7 @@ import torch
 from torch.nn import functional as F
 from torch.overrides import TorchFunctionMode
 
-RULES = ("gradient", "guided", "deconvnet")
+RULES = ("gradient", "guided", "deconvnet", "redirected")
 _OUT_OF_PLACE = {F.relu, torch.relu, torch.Tensor.relu}
 _IN_PLACE = {torch.relu_, torch.Tensor.relu_}  # F.relu_ is torch.relu_
 
@@ -55,8 +61,12 @@ class RuleReLU(torch.autograd.Function):
             keep = out > 0
         elif ctx.rule == "guided":
             keep = (out > 0) & (signal > 0)
-        else:  # deconvnet
+        elif ctx.rule == "deconvnet":
             keep = signal > 0
+        else:  # redirected, decided per image (the first dimension)
+            true = torch.where(out > 0, signal, zero)
+            dead = true.reshape(len(true), -1).eq(0).all(1) if true.dim() else true.eq(0)
+            keep = (out > 0) | (dead.view(-1, *[1] * (out.dim() - 1)) & (signal > 0))
         return torch.where(keep, signal, zero), None, None
 
 
