@@ -43,7 +43,7 @@ def test_no_hook_remains_after_normal_use_an_exception_or_a_stopped_forward(net)
     before = snapshot(net)
     with Probe(net, ["conv1", "relu2"]) as probe:
         net(torch.rand(1, 3, 8, 8))
-        assert hook_count(net) == 2
+        assert hook_count(net) == 3  # one per layer, and one that starts each forward pass
     assert set(probe.acts) == {"conv1", "relu2"}
     assert_unchanged(net, before)
 
@@ -108,3 +108,16 @@ def test_shapenet_layers_have_readable_names(shapenet):
     assert names[:3] == ["conv1", "relu1", "conv2"] and names[-1] == "fc"
     shapes = {row.name: row.output_shape for row in list_layers(shapenet)}
     assert shapes["conv1"] == (16, 32, 32) and shapes["fc"] == (8,)
+
+
+def test_acts_hold_the_latest_forward_pass_and_a_reused_module_its_first_call():
+    relu = torch.nn.ReLU()
+    model = torch.nn.Module()
+    model.relu = relu
+    model.forward = lambda x: relu(relu(x) - 1)  # the same module runs twice
+    x = torch.tensor([[-1.0, 2.0, 3.0]])
+    with Probe(model, "relu") as probe:
+        model(x)
+        assert torch.equal(probe.acts["relu"], torch.relu(x))
+        model(x + 10)
+        assert torch.equal(probe.acts["relu"], torch.relu(x + 10))

@@ -12,6 +12,9 @@ Recorded outputs are copies (``clone``): a later in-place operation, such as an
 ``nn.ReLU(inplace=True)`` or a functional ``F.relu(x, inplace=True)``, cannot overwrite them.
 So a convolution's output is really its pre-ReLU value. Copies keep their autograd history
 unless the model ran under ``torch.no_grad()``.
+
+``probe.acts`` holds the latest forward pass. A module that runs more than once in one pass
+(ResNet blocks reuse their ``relu``) is recorded at its first call.
 """
 from __future__ import annotations
 
@@ -65,6 +68,7 @@ class Probe:
 
     def __enter__(self) -> "Probe":
         try:
+            self._handles.append(self.model.register_forward_pre_hook(self._new_pass))
             for name, module in self.modules.items():
                 self._handles.append(module.register_forward_hook(self._recorder(name)))
         except BaseException:
@@ -80,8 +84,13 @@ class Probe:
             handle.remove()
         self._handles.clear()
 
+    def _new_pass(self, model, inputs) -> None:
+        self.acts = {}
+
     def _recorder(self, name: str):
         def record(module, inputs, output):
+            if name in self.acts:  # a reused module: keep its first call
+                return
             if not isinstance(output, torch.Tensor):
                 raise TypeError(f"layer {name!r} returns {type(output).__name__}, not a tensor; "
                                 f"probe one of its submodules instead")
@@ -93,7 +102,6 @@ class Probe:
     def run(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         """Forward ``images`` and return the recorded layers; with ``stop_early`` the forward
         pass ends at the last of them (no work is spent on the layers after it)."""
-        self.acts = {}
         try:
             self.model(images)
         except _StopForward:
