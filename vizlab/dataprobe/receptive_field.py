@@ -232,7 +232,6 @@ def _output_shapes(model, names, size) -> dict[str, tuple]:
     if not names:
         return {}
     with torch.no_grad(), Probe(model, names) as probe:
-        probe.acts = {}
         model(torch.rand(1, 3, *size, device=_device(model)))
         return {name: tuple(act.shape[1:]) for name, act in probe.acts.items()}
 
