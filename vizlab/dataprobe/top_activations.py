@@ -121,6 +121,12 @@ def _records(dataset, tracker, chosen, spatial, field) -> dict[int, list[Record]
             position = divmod(flat, spatial[1]) if spatial else None
             box = field.box(*(position or (0, 0))) if field else None
             winners[channel, rank] = (value, index, position, box)
+    # All crops share the field's size: one tensor, allocated before any image is made. Many
+    # small crops allocated between the large temporaries of image generation would fragment
+    # the heap, and the process's peak memory would grow with the dataset (measured).
+    keys = list(winners)
+    slot = {key: k for k, key in enumerate(keys)}
+    store = torch.zeros(len(keys), 3, *winners[keys[0]][3].size) if field else None
     wanted: dict[int, list] = {}
     for key, (_, index, _, _) in winners.items():
         wanted.setdefault(index, []).append(key)
@@ -128,7 +134,8 @@ def _records(dataset, tracker, chosen, spatial, field) -> dict[int, list[Record]
     for index in sorted(wanted) if field else ():
         image = image_at(dataset, index)
         for key in wanted[index]:
-            crops[key] = winners[key][3].crop(image)
+            store[slot[key]] = winners[key][3].crop(image)
+            crops[key] = store[slot[key]]
     return {channel: [Record(v, i, channel, p, b, crops.get((channel, rank)))
                       for (c, rank), (v, i, p, b) in winners.items() if c == channel]
             for channel in chosen}
