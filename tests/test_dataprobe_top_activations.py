@@ -1,5 +1,6 @@
 import gc
 import tracemalloc
+import warnings
 
 import pytest
 import torch
@@ -72,7 +73,10 @@ class Noise(Dataset):
 def live_tensor_bytes() -> int:
     """Bytes of every tensor storage alive in this process (each storage counted once)."""
     storages = {}
-    for obj in gc.get_objects():
+    with warnings.catch_warnings():  # touching every object wakes deprecated module attributes
+        warnings.simplefilter("ignore")
+        objects = gc.get_objects()
+    for obj in objects:
         if type(obj) is torch.Tensor or isinstance(obj, torch.nn.Parameter):
             storage = obj.untyped_storage()
             storages[storage.data_ptr()] = storage.nbytes()
