@@ -22,9 +22,24 @@ def main(argv: list[str] | None = None) -> int:
     layers.add_argument("--size", type=int, default=None, help="input height and width")
     layers.add_argument("--weights", default="random", help="'pretrained', 'random' (default) or a file")
 
+    render = commands.add_parser("render", help="render what excites a unit to a PNG (gradient ascent)")
+    render.add_argument("layer", help="layer name, e.g. conv3 (see 'vizlab layers MODEL')")
+    render.add_argument("unit", type=int, help="channel index (or class index with --kind class)")
+    render.add_argument("--model", default="shapenet")
+    render.add_argument("--weights", default="pretrained", help="'pretrained' (default), 'random' or a file")
+    render.add_argument("--kind", default="channel", choices=["neuron", "channel", "class", "negative"])
+    render.add_argument("--steps", type=int, default=256)
+    render.add_argument("--size", type=int, default=128, help="image height and width in pixels")
+    render.add_argument("--lr", type=float, default=0.05, help="Adam step size")
+    render.add_argument("--param", default="fourier", choices=["fourier", "pixels"])
+    render.add_argument("--no-transforms", action="store_true", help="no jitter, scale or rotation")
+    render.add_argument("--seed", type=int, default=0)
+    render.add_argument("--scale", type=int, default=1, help="enlarge the PNG this many times (sharp pixels)")
+    render.add_argument("-o", "--out", default=None, help="output PNG (default: MODEL_LAYER_UNIT.png)")
+
     args = parser.parse_args(argv)
     try:
-        return {"train": _train, "download": _download, "layers": _layers}[args.command](args)
+        return {"train": _train, "download": _download, "layers": _layers, "render": _render}[args.command](args)
     except (ValueError, RuntimeError, FileNotFoundError) as error:
         print(f"vizlab {args.command}: {error}", file=sys.stderr)
         return 2
@@ -56,6 +71,30 @@ def _layers(args) -> int:
     from .probe import list_layers
 
     print(list_layers(load_model(args.model, weights=args.weights), args.size))
+    return 0
+
+
+def _render(args) -> int:
+    from .ascent.recipes import Recipe, run_recipe
+    from .images import to_pil
+    from .models.zoo import load_model
+
+    if args.steps < 1 or args.size < 8 or args.scale < 1:
+        raise ValueError("need --steps >= 1, --size >= 8 and --scale >= 1")
+    out = args.out or f"{args.model}_{args.layer}_{args.unit}.png"
+    recipe = Recipe(layer=args.layer, unit=args.unit, kind=args.kind, steps=args.steps, size=args.size,
+                    lr=args.lr, param=args.param, transforms=not args.no_transforms, seed=args.seed,
+                    every=max(1, args.steps // 50))
+    frame = None
+    for frame in run_recipe(load_model(args.model, weights=args.weights), recipe):
+        done = frame.step * 30 // args.steps
+        print(f"\r[{'#' * done}{'.' * (30 - done)}] step {frame.step}/{args.steps} score {frame.score:.3f}",
+              end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    if frame.status == "nan":
+        raise RuntimeError(frame.message)
+    to_pil(frame.images[0], scale=args.scale).save(out)
+    print(f"saved {out} ({args.kind} {args.unit} of {args.model} {args.layer}, score {frame.score:.3f})")
     return 0
 
 

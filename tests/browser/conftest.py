@@ -1,0 +1,65 @@
+"""Fixtures for the browser tests: one JupyterLab and one Chromium for the whole session,
+and a fresh page per test."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from .jupyterlab import CHROMIUM, launch_chromium, start_jupyterlab, stop_jupyterlab
+from .lab_page import REPO_ROOT, SCREENSHOTS
+
+
+def require_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: .ci/run must `apt-get install -y chromium`")
+    pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
+
+
+@pytest.fixture(scope="session")
+def jupyter_lab():
+    """A JupyterLab server on the repo root; its log is artifacts/browser/jupyterlab.log."""
+    require_chromium()  # no point starting a server without a browser
+    lab = start_jupyterlab(REPO_ROOT, log=SCREENSHOTS / "jupyterlab.log")
+    yield lab
+    stop_jupyterlab(lab)
+
+
+@pytest.fixture(scope="session")
+def browser(jupyter_lab):
+    """A headless Chromium, logged in to the server; relative URLs go to the server."""
+    from playwright.sync_api import sync_playwright
+
+    profile = Path(tempfile.mkdtemp(prefix="vzc"))  # short path: see jupyterlab.py
+    with sync_playwright() as playwright:
+        context = launch_chromium(playwright, profile, base_url=jupyter_lab.url)
+        # The server answers a request carrying the token with a login cookie,
+        # which the context keeps for all its pages.
+        context.request.get(f"api/status?token={jupyter_lab.token}")
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser, request):
+    """A new tab; afterwards its kernels are shut down (and a screenshot kept on failure)."""
+    page = browser.new_page()
+    yield page
+    if getattr(request.node, "failed", False):
+        page.screenshot(path=SCREENSHOTS / f"{request.node.name}-failed.png")
+    page.evaluate("() => window.jupyterapp && window.jupyterapp.serviceManager.sessions.shutdownAll()")
+    page.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Mark a test that failed, so the page fixture can keep a screenshot."""
+    report = yield
+    if report.failed:
+        item.failed = True
+    return report

@@ -1,0 +1,94 @@
+"""The explorer driven headlessly: set values, click Run and Stop, watch frames arrive and stop."""
+import time
+
+import pytest
+
+from tests.conftest import assert_unchanged, snapshot
+from vizlab.widgets.ascent import AscentExplorer, score_curve_svg
+
+
+@pytest.fixture
+def explorer(shapenet):
+    w = AscentExplorer(shapenet, layer="conv3", steps=16, size=32)
+    yield w
+    w.stop()
+    w.wait()
+
+
+def wait_for(condition, timeout=30.0):
+    end = time.time() + timeout
+    while not condition():
+        assert time.time() < end, "timed out"
+        time.sleep(0.01)
+
+
+def test_the_unit_range_follows_the_layer_and_the_objective(explorer):
+    assert explorer.unit.max == 63
+    explorer.layer.value = "conv1"
+    assert explorer.unit.max == 15
+    explorer.kind.value = "class"
+    assert explorer.unit.max == 7 and explorer.layer.disabled and explorer.unit.description == "class"
+
+
+def test_run_shows_frames_until_done(explorer, shapenet):
+    before = snapshot(shapenet)
+    explorer.unit.value = 5
+    explorer.run_button.click()
+    assert explorer.run_button.disabled and not explorer.stop_button.disabled
+    explorer.wait()
+    assert explorer.frames_shown == 5                       # steps 0, 4, 8, 12, 16
+    assert explorer.preview.value[:4] == b"\x89PNG" and explorer.progress.value == 16
+    assert "done" in explorer.status.value and explorer.scores[-1] > explorer.scores[0]
+    assert "<polyline" in explorer.curve.value
+    assert not explorer.run_button.disabled and explorer.stop_button.disabled
+    assert_unchanged(shapenet, before)
+
+
+def test_stop_ends_the_run_and_the_frames(explorer, shapenet):
+    before = snapshot(shapenet)
+    explorer.steps.value = 512
+    explorer.run_button.click()
+    wait_for(lambda: explorer.frames_shown >= 2)
+    explorer.stop_button.click()
+    explorer.wait(10)
+    assert not explorer.running
+    shown, step = explorer.frames_shown, explorer.progress.value
+    assert "stopped" in explorer.status.value and step < 512
+    time.sleep(0.2)
+    assert explorer.frames_shown == shown                   # nothing arrives after a stop
+    assert_unchanged(shapenet, before)
+
+
+def test_changing_a_control_while_running_restarts_with_the_new_setting(explorer):
+    explorer.steps.value = 512
+    explorer.run_button.click()
+    wait_for(lambda: explorer.frames_shown >= 1)
+    first = explorer._worker
+    explorer.unit.value = 7
+    assert explorer._worker is not first and not first.is_alive() and explorer.running
+    wait_for(lambda: explorer.frames_shown >= 1)
+    assert explorer.recipe().unit == 7
+    explorer.stop_button.click()
+    explorer.wait(10)
+    assert not explorer.running
+
+
+def test_errors_appear_in_the_widget(explorer):
+    explorer.use_blur.value = True                          # blur needs a pixel image; fourier is chosen
+    explorer.run_button.click()
+    explorer.wait()
+    assert "Error" in explorer.status.value and "param=&#x27;pixels&#x27;" in explorer.status.value
+    assert not explorer.run_button.disabled
+
+
+def test_switching_models_updates_the_layers(shapenet, net):
+    w = AscentExplorer({"shapenet": shapenet, "tiny": net})
+    w.model.value = "tiny"
+    assert set(w.layer.options) >= {"conv1", "conv2"} and "fc" not in w.layer.options
+    w.layer.value = "conv2"
+    assert w.unit.max == 5
+
+
+def test_score_curve_svg():
+    assert score_curve_svg([], 10) == ""
+    assert score_curve_svg([1.0, 2.0, 3.0], 10).count(",") == 3

@@ -1,0 +1,186 @@
+"""The one optimization loop of vizlab: gradient ascent on an input, yielding frames to watch.
+
+    frames = ascend(model, channel("conv3", 5), steps=128, every=16, seed=0)
+    for frame in frames:          # a notebook drains it, a widget watches it, the CLI saves it
+        show(frame.images)
+
+Each step: images = param() in [0, 1]; random transforms; a forward pass that stops at the
+deepest layer the objective reads; total = objective - sum(weight * penalty); one optimizer
+step on the parameterization (the model's weights never change); then the pixel operations.
+The optimizer minimizes, so it gets the gradient of ``total`` negated: the only place a sign
+is flipped. (Autograd runs on the score itself, as the ReLU rules expect.)
+
+Guarantees, each tested:
+* hooks live only during a forward pass, so none remain between frames, after the end, a
+  ``break``, an exception or a stop; the model is left as it was found;
+* the same seed gives the same images (all randomness comes from one ``torch.Generator``);
+* everything runs on the model's device;
+* a NaN or Inf score ends the run with a message, keeping the last good frame;
+* ``stop()`` is checked before every step, so a stop takes effect within one step.
+
+Later methods (inversion, DeepDream, adversarial examples, inverse-set sampling) reuse it with
+their own objective, parameterization, optimizer and pixel operations.
+"""
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Sequence
+
+import torch
+from torch import nn
+
+from ..probe import Probe, _device
+from ..relu_rules import relu_rules
+from .objectives import Objective
+from .param import FourierImage, PixelImage
+from .regularizers import Penalty, PixelOp
+from .transforms import Transform
+
+
+@dataclass
+class Frame:
+    """What the loop shows every ``every`` steps.
+
+    ``images`` (B, 3, H, W) in [0, 1] on the CPU; ``score`` the objective's mean over the batch
+    and ``scores`` per image (measured on the transformed images of that step); ``terms`` the
+    mean value of each term (``"objective"``, then each penalty before weighting); ``status``
+    is ``"running"``, ``"done"``, ``"stopped"`` or ``"nan"``, with ``message`` saying why.
+    """
+    step: int
+    steps: int
+    images: torch.Tensor
+    score: float
+    scores: list[float]
+    terms: dict[str, float] = field(default_factory=dict)
+    status: str = "running"
+    message: str = ""
+
+
+def adam(lr: float = 0.05) -> Callable:
+    """Optimizer factory: Adam with step size ``lr`` (Lucid's default 0.05)."""
+    return lambda params: torch.optim.Adam(params, lr=lr)
+
+
+def make_param(kind: str, size, batch: int = 1, *, generator: torch.Generator | None = None) -> nn.Module:
+    """``"pixels"`` or ``"fourier"`` (see ``vizlab.ascent.param``)."""
+    kinds = {"pixels": PixelImage, "fourier": FourierImage}
+    if kind not in kinds:
+        raise ValueError(f"unknown parameterization {kind!r}; choose one of {', '.join(kinds)}")
+    return kinds[kind](size, batch, generator=generator)
+
+
+def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "fourier",
+           size=None, batch: int = 1, steps: int = 128, every: int = 16,
+           optimizer: Callable | None = None, transforms: Sequence[Transform] = (),
+           regularizers: Sequence[Penalty | PixelOp] = (), seed: int | None = 0,
+           generator: torch.Generator | None = None, redirect_steps: int = 16,
+           stop: Callable[[], bool] | None = None) -> Iterator[Frame]:
+    """Maximize ``objective`` over images; yield a ``Frame`` at step 0, every ``every`` steps
+    and at the end.
+
+    ``param`` is a module returning images in [0, 1], or ``"pixels"`` / ``"fourier"`` built at
+    ``size`` (default: the model's ``input_size``) for ``batch`` images. ``optimizer`` maps the
+    parameters to a torch optimizer (default ``adam(0.05)``). ``redirect_steps``: how many
+    first steps use the redirected ReLU gradient (0 for the true gradient throughout).
+    ``seed`` or ``generator`` fixes every random draw. ``stop`` is polled before each step.
+    """
+    _check_arguments(objective, steps, every, regularizers)
+    if generator is None:
+        generator = torch.Generator()
+        generator.manual_seed(seed) if seed is not None else generator.seed()
+    device = _device(model)
+    if isinstance(param, str):
+        param = make_param(param, size or getattr(model, "input_size", 64), batch, generator=generator)
+    param = param.to(device)
+    penalties = [r for r in regularizers if isinstance(r, Penalty)]
+    pixel_ops = [r for r in regularizers if isinstance(r, PixelOp)]
+    if pixel_ops and not isinstance(param, PixelImage):
+        names = ", ".join(op.name for op in pixel_ops)
+        raise ValueError(f"{names} edit pixels directly and need param='pixels'; with a Fourier "
+                         f"image use penalties (l2, l1, total_variation) or transforms instead")
+    params = list(param.parameters())
+    opt = (optimizer or adam())(params)
+    probe = Probe(model, objective.layers, stop_early=True)   # hooks go on only inside forward
+    last = None
+    for step in range(steps + 1):
+        if stop is not None and step < steps and stop():
+            yield _final(last, "stopped", f"stopped by request at step {step}")
+            return
+        with torch.set_grad_enabled(step < steps):               # the last frame needs no graph
+            images = param()
+            total, scores, terms = _evaluate(model, probe, objective, penalties, images, transforms,
+                                             generator, redirect=step < redirect_steps)
+        if step % every == 0 or step == steps:
+            if not bool(torch.isfinite(total)):
+                yield _final(last, "nan", _nan_message(step, last, terms))
+                return
+            last = _frame(step, steps, images, scores, terms)
+            if step == steps:
+                last.status, last.message = "done", f"done: {steps} steps"
+            yield last
+        if step == steps:
+            return
+        opt.zero_grad(set_to_none=True)
+        grads = torch.autograd.grad(total, params)
+        for p, g in zip(params, grads):
+            p.grad = -g                                          # the one sign flip
+        opt.step()
+        _after_step(param, pixel_ops, step)
+
+
+def _check_arguments(objective, steps, every, regularizers) -> None:
+    if not isinstance(objective, Objective):
+        raise TypeError(f"objective must be a vizlab.ascent objective (e.g. channel('conv3', 0)), "
+                        f"not {type(objective).__name__}")
+    if steps < 0 or every < 1:
+        raise ValueError(f"need steps >= 0 and every >= 1, got steps={steps}, every={every}")
+    for r in regularizers:
+        if not isinstance(r, (Penalty, PixelOp)):
+            raise TypeError(f"regularizers must come from vizlab.ascent.regularizers, got {r!r}")
+
+
+def _evaluate(model, probe, objective, penalties, images, transforms, generator, *, redirect):
+    """total (scalar), objective scores (B,) and the term values for one forward pass."""
+    seen = images
+    for transform in transforms:
+        seen = transform(seen, generator)
+    with probe, (relu_rules("redirected") if redirect else nullcontext()):
+        acts = probe.run(seen)
+    scores = objective(acts)
+    total = scores.sum()
+    terms = {"objective": scores}
+    for penalty in penalties:
+        value = penalty(images)
+        terms[penalty.name] = value
+        total = total - penalty.weight * value.sum()
+    return total, scores, terms
+
+
+@torch.no_grad()
+def _after_step(param, pixel_ops, step) -> None:
+    if isinstance(param, PixelImage):
+        grad = -param.pixels.grad                                # the score's gradient
+        for op in pixel_ops:
+            op(param.pixels, grad, step)
+        param.project_()
+
+
+def _frame(step, steps, images, scores, terms) -> Frame:
+    scores = scores.detach().float().cpu()
+    return Frame(step=step, steps=steps, images=images.detach().cpu().clone(),
+                 score=float(scores.mean()), scores=scores.tolist(),
+                 terms={name: float(v.detach().float().mean()) for name, v in terms.items()})
+
+
+def _final(last: Frame | None, status: str, message: str) -> Frame:
+    if last is None:
+        raise RuntimeError(f"the run ended before its first frame: {message}")
+    return Frame(last.step, last.steps, last.images, last.score, last.scores, last.terms, status, message)
+
+
+def _nan_message(step, last, terms) -> str:
+    bad = [name for name, v in terms.items() if not torch.isfinite(v).all()]
+    kept = f"; showing the last good frame (step {last.step})" if last else ""
+    return (f"the score became NaN or Inf by step {step} (in: {', '.join(bad) or 'the total'}){kept}. "
+            f"Try a smaller step size or fewer steps.")

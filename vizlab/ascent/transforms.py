@@ -1,0 +1,101 @@
+"""Robustness transforms: random, differentiable changes of the image before each forward pass.
+
+An image that excites a unit only at one exact pixel alignment is adversarial noise; asking it
+to work after small random shifts, zooms and turns keeps what the unit really responds to
+(Olah et al. 2017; Lucid ``transform.py``; Mordvintsev et al.'s DeepDream jitter).
+
+Each transform is a function ``(images (B, 3, H, W), generator) -> images``: randomness comes
+only from the explicit ``torch.Generator`` (on the CPU, whatever the images' device), so a seed
+reproduces a run. Sizes are in pixels; ``standard_transforms(size)`` scales Lucid's recipe
+(made for 128 px) to your image size, so 64 px images get proportionally smaller moves.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import torch
+from torch.nn import functional as F
+
+Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+
+
+def _randint(low: int, high: int, generator: torch.Generator) -> int:
+    """An integer in [low, high], inclusive."""
+    return int(torch.randint(low, high + 1, (), generator=generator))
+
+
+def pad(width: int, *, value: float = 0.5) -> Transform:
+    """Pad every side by ``width`` pixels of constant ``value`` (grey), so later shifts and
+    turns do not pull in black borders."""
+    def transform(images, generator):
+        return F.pad(images, (width,) * 4, value=value)
+    transform.__name__ = f"pad({width})"
+    return transform
+
+
+def jitter(pixels: int) -> Transform:
+    """A random crop ``pixels`` smaller in each direction: a shift by 0..pixels (no wrap-around)."""
+    def transform(images, generator):
+        if pixels <= 0:
+            return images
+        h, w = images.shape[-2:]
+        dy, dx = _randint(0, pixels, generator), _randint(0, pixels, generator)
+        return images[..., dy:dy + h - pixels, dx:dx + w - pixels]
+    transform.__name__ = f"jitter({pixels})"
+    return transform
+
+
+def _affine(images: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """Resample ``images`` through a 2x2 ``matrix`` about the centre (bilinear, border padding)."""
+    theta = torch.zeros(images.shape[0], 2, 3, dtype=images.dtype, device=images.device)
+    theta[:, :, :2] = matrix.to(images)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def random_scale(scales: Sequence[float]) -> Transform:
+    """Zoom by a factor drawn from ``scales`` (Lucid: 0.90..1.10 in steps of 0.02); size unchanged."""
+    scales = list(scales)
+
+    def transform(images, generator):
+        factor = scales[_randint(0, len(scales) - 1, generator)]
+        return images if factor == 1 else _affine(images, torch.eye(2) / factor)
+    transform.__name__ = "random_scale"
+    return transform
+
+
+def random_rotate(degrees: Sequence[float]) -> Transform:
+    """Turn by an angle drawn from ``degrees`` about the image centre; size unchanged."""
+    degrees = list(degrees)
+
+    def transform(images, generator):
+        angle = math.radians(degrees[_randint(0, len(degrees) - 1, generator)])
+        if angle == 0:
+            return images
+        c, s = math.cos(angle), math.sin(angle)
+        return _affine(images, torch.tensor([[c, -s], [s, c]]))
+    transform.__name__ = "random_rotate"
+    return transform
+
+
+def compose(transforms: Sequence[Transform]) -> Transform:
+    def transform(images, generator):
+        for t in transforms:
+            images = t(images, generator)
+        return images
+    return transform
+
+
+def standard_transforms(size: int) -> list[Transform]:
+    """Lucid's ``standard_transforms`` (pad 12, jitter 8, scale 0.9-1.1, rotate +-10 deg, jitter 4),
+    with the pixel sizes scaled from 128 px to ``size`` (at least 1 px)."""
+    def px(n: int) -> int:
+        return max(1, round(n * size / 128))
+    return [
+        pad(px(12)),
+        jitter(px(8)),
+        random_scale([1 + (i - 5) / 50 for i in range(11)]),
+        random_rotate(list(range(-10, 11)) + [0] * 5),
+        jitter(px(4)),
+    ]

@@ -1,0 +1,199 @@
+"""Watch gradient ascent find what excites a unit, and steer it while it runs.
+
+``AscentExplorer(model)`` (or ``AscentExplorer({"shapenet": m1, "alexnet": m2})``): pick a
+layer, a unit and what to maximize; press Run; the image forms in the preview while the score
+curve climbs. Stop ends the run within one step; changing any control while it runs restarts
+it with the new settings.
+
+The optimization runs on a background thread, because while a cell or a callback runs on the
+kernel's main thread the kernel handles no widget messages, and Stop could not be pressed.
+The widget only edits a ``vizlab.ascent.Recipe`` and shows the loop's frames.
+"""
+from __future__ import annotations
+
+import html
+import threading
+
+import ipywidgets as widgets
+import torch
+
+from ..ascent.recipes import KINDS, Recipe, run_recipe
+from ..images import image_grid
+from ..probe import list_layers
+from .render import image_png
+
+PREVIEW_PX = 256
+
+
+class AscentExplorer(widgets.VBox):
+    """Controls over ``Recipe`` + Run/Stop + a live preview, a score curve and a progress bar."""
+
+    def __init__(self, models, *, layer: str | None = None, unit: int = 0, steps: int = 96, size: int = 64):
+        if isinstance(models, torch.nn.Module):
+            models = {getattr(models, "name", "model"): models}
+        if not models:
+            raise ValueError("AscentExplorer needs a model, e.g. AscentExplorer(vizlab.load_model('shapenet'))")
+        self.models = dict(models)
+        self._shapes: dict[str, dict[str, tuple]] = {}
+        self._worker: threading.Thread | None = None
+        self._stop_event = threading.Event()
+        self.frames_shown = 0
+        self.scores: list[float] = []
+
+        self.model = widgets.Dropdown(options=list(self.models), description="model")
+        self.layer = widgets.Dropdown(description="layer")
+        self.kind = widgets.Dropdown(options=KINDS, value="channel", description="maximize")
+        self.unit = widgets.IntSlider(0, min=0, max=0, description="unit", continuous_update=False)
+        self.lr = widgets.FloatLogSlider(0.05, base=10, min=-3, max=0, description="step size",
+                                         continuous_update=False)
+        self.steps = widgets.IntSlider(steps, min=8, max=512, step=8, description="steps", continuous_update=False)
+        self.size = widgets.IntSlider(size, min=16, max=256, step=16, description="image size",
+                                      continuous_update=False)
+        self.param = widgets.ToggleButtons(options=["fourier", "pixels"], description="image as")
+        self.transforms = widgets.Checkbox(True, description="jitter, scale, rotate")
+        self.l2 = widgets.FloatLogSlider(1e-3, base=10, min=-5, max=0, description="L2", continuous_update=False)
+        self.use_l2 = widgets.Checkbox(False, description="L2 penalty")
+        self.tv = widgets.FloatLogSlider(1e-2, base=10, min=-5, max=0, description="TV", continuous_update=False)
+        self.use_tv = widgets.Checkbox(False, description="total variation")
+        self.blur = widgets.FloatSlider(1.0, min=0.3, max=3, step=0.1, description="blur sigma",
+                                        continuous_update=False)
+        self.use_blur = widgets.Checkbox(False, description="blur every 4 steps (pixels)")
+        self.run_button = widgets.Button(description="Run", button_style="success", icon="play")
+        self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.preview = widgets.Image(format="png", width=PREVIEW_PX, height=PREVIEW_PX)
+        self.curve = widgets.HTML()
+        self.progress = widgets.IntProgress(0, min=0, max=steps, description="step 0")
+        self.status = widgets.HTML("Choose a unit and press Run.")
+
+        self._update_model()
+        if layer is not None:
+            self.layer.value = layer
+        self.unit.value = unit
+        self.run_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.model.observe(lambda _: self._changed(model=True), names="value")
+        for control in (self.layer, self.kind):
+            control.observe(lambda _: self._changed(layer=True), names="value")
+        for control in (self.unit, self.lr, self.steps, self.size, self.param, self.transforms, self.l2,
+                        self.use_l2, self.tv, self.use_tv, self.blur, self.use_blur):
+            control.observe(lambda _: self._changed(), names="value")
+        super().__init__(self._layout())
+
+    # --- layout ---------------------------------------------------------------------------------
+    def _layout(self) -> list:
+        what = widgets.VBox([self.model, self.layer, self.kind, self.unit])
+        how = widgets.VBox([self.lr, self.steps, self.size, self.param])
+        regularize = widgets.VBox([self.transforms, widgets.HBox([self.use_l2, self.l2]),
+                                   widgets.HBox([self.use_tv, self.tv]), widgets.HBox([self.use_blur, self.blur])])
+        view = widgets.HBox([self.preview, widgets.VBox([self.curve, self.progress])])
+        return [widgets.HBox([what, how]), regularize, widgets.HBox([self.run_button, self.stop_button]),
+                view, self.status]
+
+    # --- controls -------------------------------------------------------------------------------
+    @property
+    def current_model(self) -> torch.nn.Module:
+        return self.models[self.model.value]
+
+    def _layer_shapes(self) -> dict[str, tuple]:
+        """Spatial layers of the current model with their (C, H, W) output shapes."""
+        name = self.model.value
+        if name not in self._shapes:
+            table = list_layers(self.current_model, getattr(self.current_model, "input_size", 64))
+            self._shapes[name] = {i.name: i.output_shape for i in table
+                                  if i.output_shape is not None and len(i.output_shape) == 3}
+        return self._shapes[name]
+
+    def _update_model(self) -> None:
+        shapes = self._layer_shapes()
+        convs = [n for n in shapes if "conv" in n] or list(shapes)
+        self.layer.options = list(shapes)
+        self.layer.value = convs[len(convs) // 2] if convs else None
+        self._update_unit_range()
+
+    def _update_unit_range(self) -> None:
+        if self.kind.value == "class":
+            count = len(getattr(self.current_model, "class_names", [])) or 1
+        else:
+            count = self._layer_shapes()[self.layer.value][0]
+        self.layer.disabled = self.kind.value == "class"
+        self.unit.max = count - 1
+        self.unit.description = "class" if self.kind.value == "class" else "channel"
+
+    def _changed(self, *, model: bool = False, layer: bool = False) -> None:
+        if model:
+            self._update_model()
+        elif layer:
+            self._update_unit_range()
+        if self.running:
+            self.run()
+
+    def recipe(self) -> Recipe:
+        """The settings the controls show, as the engine's ``Recipe``."""
+        return Recipe(layer=self.layer.value, unit=self.unit.value, kind=self.kind.value,
+                      steps=self.steps.value, size=self.size.value, lr=self.lr.value, param=self.param.value,
+                      transforms=self.transforms.value, l2=self.l2.value if self.use_l2.value else 0.0,
+                      tv=self.tv.value if self.use_tv.value else 0.0,
+                      blur=self.blur.value if self.use_blur.value else 0.0, every=4)
+
+    # --- running ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and self._worker.is_alive()
+
+    def run(self) -> None:
+        """Start a run with the current settings, cancelling any run in progress."""
+        self.stop()
+        self.wait()
+        self._stop_event = threading.Event()
+        self.scores, self.frames_shown = [], 0
+        self.run_button.disabled, self.stop_button.disabled = True, False
+        self._worker = threading.Thread(target=self._work, args=(self.recipe(), self._stop_event), daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        """Ask the running optimization to end; it does before its next step."""
+        self._stop_event.set()
+
+    def wait(self, timeout: float | None = 60) -> None:
+        """Block until the current run has ended (for scripts and tests)."""
+        if self._worker is not None:
+            self._worker.join(timeout)
+
+    def _work(self, recipe: Recipe, stop: threading.Event) -> None:
+        self.progress.max = recipe.steps
+        try:
+            for frame in run_recipe(self.current_model, recipe, stop=stop.is_set):
+                if stop.is_set() and frame.status == "running":
+                    continue                            # a cancelled run shows nothing more
+                self._show(frame)
+        except Exception as error:                       # shown in the widget, not a lost log
+            self.status.value = f"<span style='color:#b00'><b>Error:</b> {html.escape(str(error))}</span>"
+        finally:
+            if self._stop_event is stop:                 # not superseded by a newer run
+                self.run_button.disabled, self.stop_button.disabled = False, True
+
+    def _show(self, frame) -> None:
+        images = frame.images
+        picture = images[0] if images.shape[0] == 1 else image_grid(images)
+        self.preview.value = image_png(picture, scale=max(1, PREVIEW_PX // picture.shape[-1]))
+        self.scores.append(frame.score)
+        self.curve.value = score_curve_svg(self.scores, frame.steps)
+        self.progress.value, self.progress.description = frame.step, f"step {frame.step}"
+        colour = "#b00" if frame.status == "nan" else "#333"
+        text = frame.message or f"step {frame.step}/{frame.steps}: score {frame.score:.3f}"
+        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+        self.frames_shown += 1
+
+
+def score_curve_svg(scores: list[float], steps: int, *, width: int = 260, height: int = 120) -> str:
+    """A tiny inline SVG line of the score per frame (no plotting library: cheap every frame)."""
+    if not scores:
+        return ""
+    low, high = min(scores), max(scores)
+    span = (high - low) or 1.0
+    n = max(len(scores) - 1, 1)
+    points = " ".join(f"{4 + (width - 8) * i / n:.1f},{height - 14 - (height - 24) * (s - low) / span:.1f}"
+                      for i, s in enumerate(scores))
+    return (f"<svg width='{width}' height='{height}' style='border:1px solid #ccc'>"
+            f"<polyline fill='none' stroke='#1f77b4' stroke-width='2' points='{points}'/>"
+            f"<text x='4' y='{height - 2}' font-size='10'>score {low:.2f} .. {high:.2f}</text></svg>")
