@@ -73,13 +73,12 @@ class Noise(Dataset):
 def live_tensor_bytes() -> int:
     """Bytes of every tensor storage alive in this process (each storage counted once)."""
     storages = {}
-    with warnings.catch_warnings():  # touching every object wakes deprecated module attributes
+    with warnings.catch_warnings():  # isinstance on every object wakes deprecated torch attributes
         warnings.simplefilter("ignore")
-        objects = gc.get_objects()
-    for obj in objects:
-        if type(obj) is torch.Tensor or isinstance(obj, torch.nn.Parameter):
-            storage = obj.untyped_storage()
-            storages[storage.data_ptr()] = storage.nbytes()
+        for obj in gc.get_objects():
+            if type(obj) is torch.Tensor or isinstance(obj, torch.nn.Parameter):
+                storage = obj.untyped_storage()
+                storages[storage.data_ptr()] = storage.nbytes()
     return sum(storages.values())
 
 
