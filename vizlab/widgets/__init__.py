@@ -2,5 +2,8 @@
 from .ascent import AscentExplorer
 from .attribution import AttributionExplorer
 from .filters import FilterExplorer
+from .neighbours import EmbeddingPlot, NeighboursExplorer
+from .top_patches import TopPatchesExplorer
 
-__all__ = ["AscentExplorer", "AttributionExplorer", "FilterExplorer"]
+__all__ = ["AscentExplorer", "AttributionExplorer", "EmbeddingPlot", "FilterExplorer", "NeighboursExplorer",
+           "TopPatchesExplorer"]
