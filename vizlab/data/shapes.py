@@ -107,9 +107,10 @@ def _make_chunk(chunk: int, size: int, seed: int) -> Shapes:
         return lo + (hi - lo) * torch.rand(n, *shape, generator=g)
 
     labels = torch.randint(len(CLASSES), (n,), generator=g)
-    # Pixel coordinates, one grid shared by the batch: (1, H, W).
-    ys, xs = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing="ij")
-    xs, ys = xs[None], ys[None]
+    # Pixel centres as a row (1, 1, W) and a column (1, H, 1): broadcasting makes the grid only
+    # where a value really depends on both, which keeps generation fast.
+    xs = (torch.arange(size) + 0.5).view(1, 1, size)
+    ys = (torch.arange(size) + 0.5).view(1, size, 1)
 
     background = _background(xs, ys, size, uniform, g)
     # The object's colour is far from the background's in every channel, so it is always visible.
@@ -120,30 +121,37 @@ def _make_chunk(chunk: int, size: int, seed: int) -> Shapes:
     cx, cy = (uniform(0.3, 0.7, 2) * size).unbind(1)
     dx, dy = xs - cx[:, None, None], ys - cy[:, None, None]
     angle = uniform(0, 2 * math.pi)[:, None, None]
-    u = (dx * torch.cos(angle) + dy * torch.sin(angle)) / radius
-    v = (-dx * torch.sin(angle) + dy * torch.cos(angle)) / radius
-
-    # Signed distance to each class's outline, in units of the radius (negative inside).
-    shape_distance = torch.stack([
-        torch.hypot(u, v) - 1,                                                   # circle
-        torch.maximum(u.abs(), v.abs()) - 0.8,                                   # square
-        torch.stack([u * math.cos(a) + v * math.sin(a)                           # triangle
-                     for a in (math.pi / 2, math.pi / 2 + 2 * math.pi / 3, math.pi / 2 + 4 * math.pi / 3)]).amax(0) - 0.5,
-        torch.minimum(torch.maximum(u.abs() - 1, v.abs() - 0.28),               # cross
-                      torch.maximum(u.abs() - 0.28, v.abs() - 1)),
-    ])
+    # Each image computes only its own class's outline (a quarter of the work of all four).
+    distance = torch.empty(n, size, size)
+    for k, outline in enumerate(_OUTLINES):
+        i = (labels == k).nonzero()[:, 0]
+        u = (dx[i] * torch.cos(angle[i]) + dy[i] * torch.sin(angle[i])) / radius[i]
+        v = (-dx[i] * torch.sin(angle[i]) + dy[i] * torch.cos(angle[i])) / radius[i]
+        distance[i] = outline(u, v)
     is_shape = labels < len(SHAPES)
-    patch = torch.hypot(dx, dy) / radius - 1  # textures fill an upright disc
-    distance = torch.where(is_shape[:, None, None], shape_distance[labels.clamp(max=3), torch.arange(n)], patch)
+    textured = (~is_shape).nonzero()[:, 0]
+    distance[textured] = torch.hypot(dx[textured], dy[textured]) / radius[textured] - 1  # an upright disc
     alpha = (0.5 - distance * radius).clamp(0, 1)  # one pixel of anti-aliasing
 
-    stripes = _texture(labels, dx, dy, uniform, g)
-    fill = torch.where(is_shape[:, None, None, None], ink[:, :, None, None],
-                       stripes[:, None] * ink[:, :, None, None] + (1 - stripes[:, None]) * second[:, :, None, None])
+    stripes = _texture(labels, dx, dy, uniform, g, textured)
+    fill = ink[:, :, None, None].expand(n, 3, size, size).clone()
+    fill[textured] = stripes[:, None] * fill[textured] + (1 - stripes[:, None]) * second[textured, :, None, None]
     images = background * (1 - alpha[:, None]) + fill * alpha[:, None]
     noise = uniform(0, 0.06)[:, None, None, None] * torch.randn(n, 3, size, size, generator=g)
     images = (images + noise).clamp(0, 1)
     return Shapes(images, labels, alpha > 0.5)
+
+
+# Signed distance to each shape's outline, in units of its radius (negative inside).
+_OUTLINES = (
+    lambda u, v: torch.hypot(u, v) - 1,                                          # circle
+    lambda u, v: torch.maximum(u.abs(), v.abs()) - 0.8,                          # square
+    lambda u, v: torch.stack([u * math.cos(a) + v * math.sin(a)                  # triangle
+                              for a in (math.pi / 2, math.pi / 2 + 2 * math.pi / 3,
+                                        math.pi / 2 + 4 * math.pi / 3)]).amax(0) - 0.5,
+    lambda u, v: torch.minimum(torch.maximum(u.abs() - 1, v.abs() - 0.28),      # cross
+                               torch.maximum(u.abs() - 0.28, v.abs() - 1)),
+)
 
 
 def _background(xs, ys, size, uniform, g):
@@ -162,19 +170,21 @@ def _background(xs, ys, size, uniform, g):
     return background.clamp(0, 1)
 
 
-def _texture(labels, dx, dy, uniform, g):
-    """Stripe patterns in [0, 1]: horizontal, vertical, diagonal (either way) or checkerboard."""
+def _texture(labels, dx, dy, uniform, g, i):
+    """Stripe patterns in [0, 1] for images ``i``: horizontal, vertical, diagonal (either way) or
+    checkerboard. Random draws are made for every image, so each image's draws never change."""
     n = CHUNK
     jitter = uniform(-8, 8) * math.pi / 180
     diagonal = torch.where(torch.rand(n, generator=g) < 0.5, math.pi / 4, 3 * math.pi / 4)
     base_angle = torch.stack([torch.zeros(n), torch.full((n,), math.pi / 2), diagonal, torch.zeros(n)])
-    angle = (base_angle[(labels - 4).clamp(0, 3), torch.arange(n)] + jitter)[:, None, None]
-    period = uniform(4.5, 8.0)[:, None, None]
-    phase = uniform(0, 2 * math.pi)[:, None, None]
+    angle = (base_angle[(labels - 4).clamp(0, 3), torch.arange(n)] + jitter)[i, None, None]
+    period = uniform(4.5, 8.0)[i, None, None]
+    phase = uniform(0, 2 * math.pi)[i, None, None]
+    dx, dy = dx[i], dy[i]
     # Stripes run along `angle`: the wave varies across them.
     across = -dx * torch.sin(angle) + dy * torch.cos(angle)
     along = dx * torch.cos(angle) + dy * torch.sin(angle)
     wave = torch.sin(2 * math.pi * across / period + phase)
     checker = wave * torch.sin(2 * math.pi * along / period + phase)
-    pattern = torch.where((labels == 7)[:, None, None], checker, wave)
+    pattern = torch.where((labels[i] == 7)[:, None, None], checker, wave)
     return (pattern * 3).clamp(-1, 1) * 0.5 + 0.5
