@@ -152,7 +152,6 @@ def test_projection_of_a_hidden_unit_with_the_deconvnet_is_its_weights_times_its
 
 def test_projection_with_the_gradient_rule_is_the_units_gradient(shapenet, images):
     position = (5, 2)
-    acts = {}
     x = images.clone().requires_grad_()
     with torch.enable_grad():
         out = shapenet.conv3(shapenet.pool2(shapenet.relu2(shapenet.conv2(shapenet.relu1(shapenet.conv1((x - 0.5) / 0.25))))))
@@ -208,6 +207,7 @@ def test_one_image_without_a_batch_dimension(shapenet, images):
 
 
 @pytest.mark.parametrize("method", [
+    lambda m, x: gradient(m, x, 0), lambda m, x: guided_backprop(m, x, 0), lambda m, x: deconvnet(m, x, 0),
     lambda m, x: saliency(m, x, 0), lambda m, x: smoothgrad(m, x, 0, samples=3),
     lambda m, x: gradcam(m, x, 0, layer="conv2"), lambda m, x: guided_gradcam(m, x, 0, layer="conv2"),
     lambda m, x: project_unit(m, x, "conv2", 1, rule="guided"),
@@ -219,7 +219,7 @@ def test_every_method_leaves_model_and_images_as_found(method):
         images = torch.rand(2, 3, 8, 8)
         copy = images.clone()
         method(model, images)
-        assert_unchanged(model, before)
+        assert_unchanged(model, before)  # no .grad on parameters, same flags, no hooks
         assert torch.equal(images, copy) and images.grad is None and not images.requires_grad
 
 

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 def _train(args) -> int:
     from dataclasses import replace
 
-    from .models.train import TrainConfig, held_out_accuracy, save_weights, train_shapenet
+    from .models.train import TrainConfig, save_weights, train_shapenet
     from .models.zoo import SHAPENET_WEIGHTS
 
     config = replace(TrainConfig(seed=args.seed), **({"epochs": args.epochs} if args.epochs else {}))

@@ -205,6 +205,14 @@ def assert_widgets_rendered(page, timeout: float = 30) -> None:
     assert shown >= expected, f"{expected} widget outputs in the notebook, {shown} widget views in the page"
 
 
+def run_lesson(page, path: str) -> None:
+    """Open a lesson, run every cell, and check that nothing failed and every widget rendered."""
+    open_notebook(page, path)
+    run_all_cells(page)
+    assert_no_errors(page)
+    assert_widgets_rendered(page)
+
+
 def widget_labelled(page, css: str, description: str):
     """The widget matching css whose description label reads exactly `description`."""
     label = page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(description)}\s*$"))
@@ -249,36 +257,63 @@ def image_update_count(page) -> int:
     return page.evaluate("window.vizlab.imageUpdates")
 
 
+# An ipywidgets Image gets a new blob: URL on every update, even for the same picture, so a
+# blob: src is read back as a data: URL: equal pictures give equal strings.
+READ_SRC = """async (img) => {
+  if (!img.src.startsWith('blob:')) return img.src;
+  const blob = await (await fetch(img.src)).blob();
+  return await new Promise((done) => {
+    const reader = new FileReader();
+    reader.onload = () => done(reader.result);
+    reader.readAsDataURL(blob);
+  });
+}"""
+
+
 def image_src_near_slider(page, description: str) -> str:
-    """The src of the widget image that belongs to a slider, to compare before/after.
+    """The picture of the widget image that belongs to a slider, to compare before/after.
 
     Looks in the slider's own widget box first, then in ever larger boxes up to the
     notebook, and takes the first image after the slider (or, in a box holding only
-    images above it, the first image of that box). An ipywidgets Image gets a new
-    blob: URL on every update, even for the same picture, so a blob: src is read
-    back as a data: URL: equal pictures give equal strings.
+    images above it, the first image of that box).
     """
     widget_labelled(page, ".widget-slider", description).wait_for()
     src = page.evaluate("""async (description) => {
+      const read = """ + READ_SRC + """;
       const slider = [...document.querySelectorAll('.widget-slider')].find(
         (s) => s.querySelector('.widget-label')?.textContent.trim() === description);
       for (let box = slider.parentElement; box; box = box.parentElement) {
         const images = [...box.querySelectorAll('img')].filter((img) => img.closest('.jupyter-widgets'));
         if (!images.length) continue;
         const after = images.find((img) => slider.compareDocumentPosition(img) & Node.DOCUMENT_POSITION_FOLLOWING);
-        const src = (after || images[0]).src;
-        if (!src.startsWith('blob:')) return src;
-        const blob = await (await fetch(src)).blob();
-        return await new Promise((done) => {
-          const reader = new FileReader();
-          reader.onload = () => done(reader.result);
-          reader.readAsDataURL(blob);
-        });
+        return await read(after || images[0]);
       }
       return null;
     }""", description)
     assert src, f"no widget image near the slider {description!r}"
     return src
+
+
+def images_near_dropdown(page, description: str) -> list[str]:
+    """The pictures of every image in the smallest widget box holding a dropdown and images."""
+    widget_labelled(page, ".widget-dropdown", description).wait_for()
+    return page.evaluate("""async (description) => {
+      const read = """ + READ_SRC + """;
+      const dropdown = [...document.querySelectorAll('.widget-dropdown')].find(
+        (d) => d.querySelector('.widget-label')?.textContent.trim() === description);
+      let box = dropdown.parentElement;
+      while (box && !box.querySelector('img')) box = box.parentElement;
+      return box ? await Promise.all([...box.querySelectorAll('img')].map(read)) : [];
+    }""", description)
+
+
+def assert_slider_redraws(page, description: str, value: float) -> None:
+    """Moving the slider must run its callback cleanly and change the picture beside it."""
+    src, updates = image_src_near_slider(page, description), image_update_count(page)
+    set_slider(page, description, value)
+    assert_no_errors(page)  # the slider's callback must not raise either
+    assert image_update_count(page) > updates, f"moving the {description!r} slider redrew no image"
+    assert image_src_near_slider(page, description) != src, f"the picture beside {description!r} did not change"
 
 
 # --- screenshots --------------------------------------------------------------------

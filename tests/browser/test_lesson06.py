@@ -1,20 +1,12 @@
-"""Lesson 06 in a real browser: the explorer renders, Run shows the image forming, Stop stops it.
-
-Uses the harness in tests/browser/ (lab_page.py); until that harness is on this branch the
-module skips itself.
-"""
+"""Lesson 06 in a real browser: the explorer renders, Run shows the image forming, Stop stops it."""
 import time
 
 import pytest
 
-try:
-    from .lab_page import (
-        REPO_ROOT, assert_no_errors, assert_widgets_rendered, image_src_near_slider,
-        image_update_count, open_notebook, read_slider, run_all_cells, save_screenshot, set_slider,
-    )
-except ImportError:
-    pytest.skip("the browser harness (tests/browser/lab_page.py) is not on this branch yet",
-                allow_module_level=True)
+from .lab_page import (
+    assert_no_errors, image_src_near_slider, image_update_count, read_slider, run_lesson, save_screenshot,
+    set_slider,
+)
 
 LESSON = "lessons/06_gradient_ascent.ipynb"
 
@@ -33,12 +25,8 @@ def wait_for_updates(page, more_than: int, timeout: float = 60) -> int:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not (REPO_ROOT / LESSON).exists(), reason="lesson 06 not written yet")
 def test_lesson06_run_shows_the_image_forming_and_stop_stops_it(page):
-    open_notebook(page, LESSON)
-    run_all_cells(page)
-    assert_no_errors(page)
-    assert_widgets_rendered(page)
+    run_lesson(page, LESSON)
 
     # Choose another unit and a long run, so that there is time to watch it and to stop it.
     unit = read_slider(page, "channel")
