@@ -38,6 +38,25 @@ def filters_for_display(weight: torch.Tensor, *, scaling: str = "symmetric") -> 
     raise ValueError(f"scaling must be 'symmetric' or 'per_filter', got {scaling!r}")
 
 
+def low_frequency_share(weight: torch.Tensor, *, cutoff: int = 2) -> torch.Tensor:
+    """Per filter, the share of its energy at low spatial frequencies: (K,) in [0, 1].
+
+    For each kernel (3, k, k): subtract its mean, take the 2-D DFT of each colour plane, sum the
+    power |F|^2 over colours, and return the share of the power at frequencies with
+    |f_y| <= ``cutoff`` and |f_x| <= ``cutoff`` (in cycles per kernel). A smooth edge or colour
+    blob scores above 0.9; white noise scores about (2 cutoff + 1)^2 / k^2 (0.51 for 7x7).
+    """
+    weight = weight.detach().double().cpu()
+    if weight.dim() != 4:
+        raise ValueError(f"Expected kernels of shape (K, C, k, k); got {tuple(weight.shape)}")
+    centred = weight - weight.mean(dim=(1, 2, 3), keepdim=True)
+    power = torch.fft.fft2(centred).abs().square().sum(1)                 # (K, k, k)
+    fy = torch.fft.fftfreq(weight.shape[2], d=1 / weight.shape[2]).abs()  # integer frequencies
+    fx = torch.fft.fftfreq(weight.shape[3], d=1 / weight.shape[3]).abs()
+    low = (fy[:, None] <= cutoff) & (fx[None, :] <= cutoff)
+    return (power * low).sum((1, 2)) / power.sum((1, 2)).clamp_min(1e-30)
+
+
 def impulse_response(conv: nn.Conv2d) -> torch.Tensor:
     """What each filter outputs for a single bright pixel, per colour: (K, 3, k, k).
 

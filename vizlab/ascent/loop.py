@@ -84,6 +84,8 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
     parameters to a torch optimizer (default ``adam(0.05)``). ``redirect_steps``: how many
     first steps use the redirected ReLU gradient (0 for the true gradient throughout).
     ``seed`` or ``generator`` fixes every random draw. ``stop`` is polled before each step.
+    A ``param`` with a ``project_()`` method is projected back onto its allowed set after
+    every optimizer step.
     """
     _check_arguments(objective, steps, every, regularizers)
     if generator is None:
@@ -163,7 +165,8 @@ def _after_step(param, pixel_ops, step) -> None:
         grad = -param.pixels.grad                                # the score's gradient
         for op in pixel_ops:
             op(param.pixels, grad, step)
-        param.project_()
+    if hasattr(param, "project_"):                               # back into the allowed set
+        param.project_()                                         # (pixels: [0, 1]; an attack: its eps-ball)
 
 
 def _frame(step, steps, images, scores, terms) -> Frame:

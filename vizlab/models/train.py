@@ -28,6 +28,11 @@ class TrainConfig:
     lr: float = 3e-3
     seed: int = 0
     image_size: int = 64
+    # conv1 starts from its default initialization scaled by this factor. Small first-layer
+    # weights start smooth, and the gradient grows them along the image statistics (edges and
+    # colour contrasts); at the full default scale the random high frequencies never decay, and
+    # the filters stay noisy (median low-frequency share 0.73 instead of above 0.9).
+    conv1_init_scale: float = 0.05
 
 
 @dataclass
@@ -40,6 +45,8 @@ def train_shapenet(config: TrainConfig = TrainConfig(), *, log=print) -> TrainRe
     """Train a fresh ShapeNet; ``log`` receives one line per epoch (pass ``None`` for silence)."""
     torch.manual_seed(config.seed)
     net = ShapeNet()
+    with torch.no_grad():
+        net.conv1.weight.mul_(config.conv1_init_scale)
     mean, std = torch.tensor(MEAN)[:, None, None], torch.tensor(STD)[:, None, None]
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     steps = config.epochs * (config.images_per_epoch // config.batch_size)

@@ -1,0 +1,62 @@
+"""Every exercise's reference solution passes its check; typical wrong answers fail with a hint."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from vizlab.coursework import Grader, lessons, run_check
+
+SOLUTIONS = Path(__file__).parent.parent / "solutions"
+
+
+def _solutions(lesson: str):
+    spec = importlib.util.spec_from_file_location(f"solutions_lesson{lesson}", SOLUTIONS / f"lesson{lesson}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CASES = [(lesson, name) for lesson in lessons() for name in Grader(lesson).exercises]
+
+
+@pytest.mark.parametrize("lesson,name", CASES)
+def test_the_reference_solution_passes(lesson, name):
+    result = Grader(lesson).check(name, env=vars(_solutions(lesson)))
+    assert result.passed, str(result)
+
+
+@pytest.mark.parametrize("lesson,name", CASES)
+def test_typical_wrong_answers_fail_with_a_message(lesson, name):
+    exercise = Grader(lesson).exercises[name]
+    wrong = _solutions(lesson).WRONG[name]
+    assert wrong, f"lesson {lesson} {name} needs at least one wrong answer"
+    for answer in wrong:
+        result = run_check(exercise, answer)
+        assert not result.passed and result.message and result.hint, str(result)
+        assert "Traceback" not in str(result)
+
+
+def test_a_missing_or_unwritten_answer_is_reported_not_raised():
+    grader = Grader("01")
+    assert "define a function called `symmetric_scale`" in str(grader.check("q1", env={}))
+
+    def symmetric_scale(weight):
+        ...
+    assert "returns nothing yet" in str(grader.check("q1", env={"symmetric_scale": symmetric_scale}))
+
+
+def test_every_lesson_notebook_with_exercises_has_no_solution_in_it():
+    lessons_dir = Path(__file__).parent.parent / "lessons"
+    for lesson in lessons():
+        solution = (SOLUTIONS / f"lesson{lesson}.py").read_text()
+        body = [line.strip() for line in solution.splitlines() if line.strip().startswith("return ")]
+        notebook = next(lessons_dir.glob(f"{lesson}_*.ipynb")).read_text()
+        for line in body:
+            assert line not in notebook, f"lesson {lesson}'s notebook contains the solution line {line!r}"
+
+
+def test_unknown_lessons_and_exercises_are_refused_with_the_choices():
+    with pytest.raises(ValueError, match="lessons with exercises: 01"):
+        Grader("99")
+    with pytest.raises(ValueError, match="its exercises are q1"):
+        Grader("01").check("q7", env={})
