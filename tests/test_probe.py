@@ -98,8 +98,11 @@ def test_list_layers_gives_every_layer_with_its_output_shape(net):
 
 
 def test_list_layers_removes_its_hooks_when_the_forward_fails(net):
-    with pytest.raises(RuntimeError):
-        list_layers(net, (5, 8, 8))  # wrong number of channels
+    def broken(x):
+        raise RuntimeError("broken layer")
+    net.conv2.forward = broken
+    with pytest.raises(RuntimeError, match="broken layer"):
+        list_layers(net, (3, 8, 8))
     assert hook_count(net) == 0
 
 

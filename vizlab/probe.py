@@ -1,9 +1,10 @@
 """The layer probe: the one place in vizlab that puts hooks on a model.
 
 Layers are named by their dotted names in ``model.named_modules()`` (``"features.6"``,
-``"inception4c"``, ``"conv1"``). A probe records the output of the layers you ask for while it
-is open, and removes every hook when it closes, whatever happened inside::
+``"inception4c"``, ``"conv1"``). A probe records the output of the layers you ask for during
+one forward pass and removes every hook afterwards, whatever happened::
 
+    acts = Probe(model, ["conv1", "relu3"]).run(images)      # or, for a pass you write yourself:
     with Probe(model, ["conv1", "relu3"]) as probe:
         logits = model(images)
     probe.acts["conv1"]      # (B, C, H, W)
@@ -11,18 +12,40 @@ is open, and removes every hook when it closes, whatever happened inside::
 Recorded outputs are copies (``clone``): a later in-place operation, such as an
 ``nn.ReLU(inplace=True)`` or a functional ``F.relu(x, inplace=True)``, cannot overwrite them.
 So a convolution's output is really its pre-ReLU value. Copies keep their autograd history
-unless the model ran under ``torch.no_grad()``.
-
-``probe.acts`` holds the latest forward pass. A module that runs more than once in one pass
+unless the model ran under ``torch.no_grad()``. A module that runs more than once in one pass
 (ResNet blocks reuse their ``relu``) is recorded at its first call.
+
+Guarantees, each tested:
+
+* **A probe sees only its own forward pass.** Hooks sit on modules that everyone shares: an
+  explorer's background thread, the next notebook cell, another probe. So every hook first
+  asks whether the pass running *now* belongs to its probe, and otherwise does nothing (no
+  recording, no early stop). The owner of the running pass is a ``ContextVar``, set while the
+  probe is open: each thread has its own context, and an inner probe replaces an outer one for
+  the duration of its own pass. A plain ``model(x)`` elsewhere is never recorded or stopped.
+* **Nothing survives**, not even a KeyboardInterrupt at any line of vizlab (tested by raising
+  one at every line these paths execute). A probe is an ``ExitStack``: each hook handle is
+  pushed on it the moment it is registered, so closing unwinds exactly what was done, in the
+  standard library's code; opening cleans up after itself twice (an interrupt inside the first
+  clean-up cannot skip the second). A hook that outlives its probe anyway is inert: its probe
+  no longer owns any pass.
+* vizlab writes each ``with`` block that changes global state (grad mode, ReLU rules) on one
+  line, or as a decorator: Python reports a separate line event when a multi-line block exits,
+  and an interrupt that lands there skips the block's ``__exit__``.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
+import threading
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+# The probe whose forward pass is running in this thread (None: a pass nobody probes).
+_owner: contextvars.ContextVar["Probe | None"] = contextvars.ContextVar("vizlab_probe_owner", default=None)
 
 
 class UnknownLayerError(ValueError):
@@ -49,67 +72,122 @@ def _unknown_layer_message(name, names: list[str]) -> str:
     return f"Unknown layer {name!r}.{hint} Layers: {shown}. See vizlab.list_layers(model)."
 
 
+def _layer_list(layers) -> list[str]:
+    """``layers`` as a list of names: one name or a list of names, nothing else."""
+    if isinstance(layers, str):
+        return [layers]
+    if not isinstance(layers, (list, tuple)) or not all(isinstance(n, str) for n in layers):
+        raise TypeError(f"layers must be a layer name or a list of names (e.g. 'conv3' or ['conv1', 'relu3']), "
+                        f"got {layers!r}; see vizlab.list_layers(model)")
+    if not layers:
+        raise ValueError("Probe needs at least one layer name; see vizlab.list_layers(model).")
+    return list(layers)
+
+
 class _StopForward(Exception):
-    """Raised by the probe's last hook to end a forward pass early."""
+    """Raised by the probe's last hook to end its own forward pass early."""
 
 
-class Probe:
-    """Records the outputs of ``layers`` while open; removes every hook on close (idempotent)."""
+class Probe(contextlib.ExitStack):
+    """Records the outputs of ``layers`` during its own forward passes; hook-free outside them."""
+
+    require_all = True                        # ``run`` insists that every layer was called
 
     def __init__(self, model: nn.Module, layers, *, stop_early: bool = False):
+        super().__init__()
         self.model = model
-        self.layers = [layers] if isinstance(layers, str) else list(layers)
-        if not self.layers:
-            raise ValueError("Probe needs at least one layer name; see vizlab.list_layers(model).")
+        self.layers = _layer_list(layers)
         self.modules = {name: get_layer(model, name) for name in self.layers}  # validate first
         self.stop_early = stop_early
         self.acts: dict[str, torch.Tensor] = {}
-        self._handles = []
+        self.output = None                    # the model's output of the last ``run`` (None if stopped early)
+        self.open = False
+        self._thread = None
 
+    # --- opening and closing --------------------------------------------------------------------
     def __enter__(self) -> "Probe":
         try:
-            self._handles.append(self.model.register_forward_pre_hook(self._new_pass))
-            for name, module in self.modules.items():
-                self._handles.append(module.register_forward_hook(self._recorder(name)))
+            try:
+                self._open()
+                return self
+            except BaseException:
+                self.close()
+                raise
         except BaseException:
-            self.remove()
+            self.close()                      # again: an interrupt may have cut the first short
             raise
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self.remove()  # never swallows the exception: returns None
+    def _open(self) -> None:
+        self.push(_end_of_pass)               # unwound last: our own early stop ends the pass quietly
+        self.callback(setattr, self, "open", False)
+        self.acts, self._thread, self.open = {}, threading.get_ident(), True
+        self.callback(_owner.reset, _owner.set(self))
+        self.callback(self.model.register_forward_pre_hook(self._new_pass).remove)
+        for name, module in self.modules.items():
+            self.callback(module.register_forward_hook(self._recorder(name)).remove)
 
     def remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
+        """Remove every hook and give up ownership of the pass (idempotent)."""
+        self.close()
+
+    # --- the hooks: active only inside this probe's own pass ------------------------------------
+    def _owns_this_pass(self) -> bool:
+        return self.open and _owner.get() is self and self._thread == threading.get_ident()
 
     def _new_pass(self, model, inputs) -> None:
-        self.acts = {}
+        if self._owns_this_pass():
+            self.acts = {}
 
     def _recorder(self, name: str):
         def record(module, inputs, output):
-            if name in self.acts:  # a reused module: keep its first call
+            if not self._owns_this_pass() or name in self.acts:  # another pass, or a reused module
                 return
-            if not isinstance(output, torch.Tensor):
-                raise TypeError(f"layer {name!r} returns {type(output).__name__}, not a tensor; "
-                                f"probe one of its submodules instead")
-            self.acts[name] = output.clone()
+            self._store(name, output)
             if self.stop_early and len(self.acts) == len(self.modules):
                 raise _StopForward
         return record
 
+    def _store(self, name: str, output) -> None:
+        if not isinstance(output, torch.Tensor):
+            raise TypeError(f"layer {name!r} returns {type(output).__name__}, not a tensor; "
+                            f"probe one of its submodules instead")
+        self.acts[name] = output.clone()
+
+    # --- one forward pass -----------------------------------------------------------------------
     def run(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         """Forward ``images`` and return the recorded layers; with ``stop_early`` the forward
-        pass ends at the last of them (no work is spent on the layers after it)."""
+        pass ends at the last of them (no work is spent on the layers after it). Hooks are on
+        only during this call (unless the probe is already open in a ``with`` block)."""
+        if self.open:
+            return self._forward(images)
+        with self: return self._forward(images)  # noqa: E701 (one line: see the module docstring)
+
+    def _forward(self, images) -> dict[str, torch.Tensor]:
+        self.output = None
         try:
-            self.model(images)
+            self.output = self.model(images)
         except _StopForward:
             pass
         missing = [n for n in self.layers if n not in self.acts]
-        if missing:
-            raise RuntimeError(f"layers {missing} were not called during the forward pass")
+        if missing and self.require_all:
+            raise RuntimeError(f"layers {missing} were not called during the forward pass; "
+                               f"probe layers that this model's forward() runs (see vizlab.list_layers(model))")
         return self.acts
+
+
+def _end_of_pass(exc_type, exc, tb) -> bool:
+    """Swallow the probe's own ``_StopForward`` at the end of its block; anything else propagates."""
+    return exc_type is _StopForward
+
+
+class _ShapeProbe(Probe):
+    """Records only output shapes, of any layer (``None`` for a layer whose output is no tensor);
+    layers that the pass does not call (GoogLeNet's auxiliary heads in eval mode) stay unrecorded."""
+
+    require_all = False
+
+    def _store(self, name: str, output) -> None:
+        self.acts[name] = tuple(output.shape[1:]) if isinstance(output, torch.Tensor) else None
 
 
 def capture(model: nn.Module, images: torch.Tensor, layers, *, batch_size: int | None = None) -> dict[str, torch.Tensor]:
@@ -122,11 +200,16 @@ def capture(model: nn.Module, images: torch.Tensor, layers, *, batch_size: int |
     images = as_batch(images).to(_device(model))
     chunks = [images] if batch_size is None else images.split(batch_size)
     outs: dict[str, list[torch.Tensor]] = {}
-    with torch.no_grad(), Probe(model, layers, stop_early=True) as probe:
-        for chunk in chunks:
-            for name, act in probe.run(chunk).items():
-                outs.setdefault(name, []).append(act)
+    probe = Probe(model, layers, stop_early=True)            # hooks on only during each run()
+    for chunk in chunks:
+        for name, act in _no_grad_run(probe, chunk).items():
+            outs.setdefault(name, []).append(act)
     return {name: torch.cat(parts) for name, parts in outs.items()}
+
+
+@torch.no_grad()
+def _no_grad_run(probe: Probe, images: torch.Tensor) -> dict:
+    return probe.run(images)
 
 
 @dataclass(frozen=True)
@@ -157,25 +240,24 @@ def list_layers(model: nn.Module, input_size=None) -> LayerTable:
 
     ``input_size`` is (3, H, W) or an int H=W; it defaults to the model's ``input_size``.
     """
-    size = input_size or getattr(model, "input_size", 224)
-    shape = (3, size, size) if isinstance(size, int) else tuple(size)
-    shapes: dict[str, tuple] = {}
-    names = layer_names(model)
-    handles = []
-    try:
-        for name in names:
-            def record(module, inputs, output, name=name):
-                if isinstance(output, torch.Tensor):
-                    shapes.setdefault(name, tuple(output.shape[1:]))
-            handles.append(get_layer(model, name).register_forward_hook(record))
-        with torch.no_grad():
-            model(torch.rand(1, *shape, device=_device(model)))
-    finally:
-        for handle in handles:
-            handle.remove()
+    size = getattr(model, "input_size", 224) if input_size is None else input_size
+    shape = _input_shape(size)
+    probe = _ShapeProbe(model, layer_names(model))
+    _no_grad_run(probe, torch.rand(1, *shape, device=_device(model)))
     return LayerTable(
-        LayerInfo(name, type(m).__name__, shapes.get(name), sum(p.numel() for p in m.parameters(recurse=False)))
+        LayerInfo(name, type(m).__name__, probe.acts.get(name), sum(p.numel() for p in m.parameters(recurse=False)))
         for name, m in model.named_modules() if name)
+
+
+def _input_shape(size) -> tuple[int, int, int]:
+    """``size`` (an int H = W, or (3, H, W)) as (3, H, W); anything else is refused, 0 included."""
+    if isinstance(size, int) and not isinstance(size, bool) and size >= 1:
+        return (3, size, size)
+    if (isinstance(size, (tuple, list)) and len(size) == 3 and size[0] == 3
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in size)):
+        return tuple(size)
+    raise ValueError(f"input_size must be a positive int (height = width) or (3, H, W) with H, W >= 1, "
+                     f"got {size!r}; leave it out to use the model's own input size")
 
 
 def _device(model: nn.Module) -> torch.device:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Iterator, Sequence
 
 import torch
@@ -104,15 +105,14 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
     params = list(param.parameters())
     opt = (optimizer or adam())(params)
     probe = Probe(model, objective.layers, stop_early=True)   # hooks go on only inside forward
+    evaluate = partial(_evaluate, model, probe, objective, param, penalties, transforms, generator)
     last = None
     for step in range(steps + 1):
         if stop is not None and step < steps and stop():
             yield _final(last, "stopped", f"stopped by request at step {step}")
             return
-        with torch.set_grad_enabled(step < steps):               # the last frame needs no graph
-            images = param()
-            total, scores, terms = _evaluate(model, probe, objective, penalties, images, transforms,
-                                             generator, redirect=step < redirect_steps)
+        # The last frame needs no graph. (One line: see "Nothing survives" in vizlab/probe.py.)
+        with torch.set_grad_enabled(step < steps): images, total, scores, terms = evaluate(step < redirect_steps)
         if step % every == 0 or step == steps:
             if not bool(torch.isfinite(total)):
                 yield _final(last, "nan", _nan_message(step, last, terms))
@@ -142,13 +142,14 @@ def _check_arguments(objective, steps, every, regularizers) -> None:
             raise TypeError(f"regularizers must come from vizlab.ascent.regularizers, got {r!r}")
 
 
-def _evaluate(model, probe, objective, penalties, images, transforms, generator, *, redirect):
-    """total (scalar), objective scores (B,) and the term values for one forward pass."""
+def _evaluate(model, probe, objective, param, penalties, transforms, generator, redirect):
+    """images, total (scalar), objective scores (B,) and the term values for one forward pass."""
+    images = param()
     seen = images
     for transform in transforms:
         seen = transform(seen, generator)
-    with probe, (relu_rules("redirected") if redirect else nullcontext()):
-        acts = probe.run(seen)
+    rules = relu_rules("redirected") if redirect else nullcontext()
+    with rules: acts = probe.run(seen)  # noqa: E701 (one line: see vizlab/probe.py)
     scores = objective(acts)
     total = scores.sum()
     terms = {"objective": scores}
@@ -156,7 +157,7 @@ def _evaluate(model, probe, objective, penalties, images, transforms, generator,
         value = penalty(images)
         terms[penalty.name] = value
         total = total - penalty.weight * value.sum()
-    return total, scores, terms
+    return images, total, scores, terms
 
 
 @torch.no_grad()

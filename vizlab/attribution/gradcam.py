@@ -23,21 +23,23 @@ from .targets import fixed_targets, input_leaf, target_scores
 def gradcam(model: nn.Module, images, target=None, *, layer: str, upsample: bool = True) -> torch.Tensor:
     """Grad-CAM at ``layer``: (B, H, W) upsampled bilinearly to the image, or (B, h, w)."""
     x = input_leaf(model, images)
-    with torch.enable_grad():
-        with Probe(model, layer) as probe:
-            logits = model(x)
-        if layer not in probe.acts:
-            raise RuntimeError(f"layer {layer!r} was not called during the forward pass")
-        acts = probe.acts[layer]
-        if acts.dim() != 4:
-            raise ValueError(f"Grad-CAM needs a convolutional layer with output (B, C, H, W); layer {layer!r} "
-                             f"gives {tuple(acts.shape)}. See vizlab.list_layers(model).")
-        grads = _gradient_at_layer(target_scores(logits, target).sum(), acts)
+    acts, grads = _layer_and_gradient(model, x, target, layer)
     alpha = grads.mean((2, 3), keepdim=True)                  # (B, K, 1, 1)
     cam = (alpha * acts.detach()).sum(1).clamp(min=0)        # (B, h, w)
     if upsample:
         cam = F.interpolate(cam[:, None], size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
     return cam
+
+
+@torch.enable_grad()
+def _layer_and_gradient(model, x, target, layer: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The output of ``layer`` and the target score's gradient there."""
+    probe = Probe(model, layer)
+    acts = probe.run(x)[layer]
+    if acts.dim() != 4:
+        raise ValueError(f"Grad-CAM needs a convolutional layer with output (B, C, H, W); layer {layer!r} "
+                         f"gives {tuple(acts.shape)}. See vizlab.list_layers(model).")
+    return acts, _gradient_at_layer(target_scores(probe.output, target).sum(), acts)
 
 
 def _gradient_at_layer(score: torch.Tensor, recorded: torch.Tensor) -> torch.Tensor:

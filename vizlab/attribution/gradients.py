@@ -13,6 +13,8 @@ gets a ``.grad`` even when the model is not frozen.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 from torch import nn
 
@@ -20,6 +22,7 @@ from ..relu_rules import relu_rules
 from .targets import fixed_targets, input_leaf, target_scores
 
 
+@torch.enable_grad()
 def gradient(model: nn.Module, images, target=None, *, rule: str | None = None) -> torch.Tensor:
     """``dS_target / d images``, signed, (B, 3, H, W).
 
@@ -27,14 +30,10 @@ def gradient(model: nn.Module, images, target=None, *, rule: str | None = None) 
     ``relu_rules``); ``None`` is plain autograd.
     """
     x = input_leaf(model, images)
-    with torch.enable_grad():
-        if rule is None:
-            logits = model(x)
-        else:
-            with relu_rules(rule):
-                logits = model(x)
-        score = target_scores(logits, target).sum()  # images are independent: one backward for all
-        (grad,) = torch.autograd.grad(score, x)
+    rules = relu_rules(rule) if rule is not None else nullcontext()
+    with rules: logits = model(x)  # noqa: E701 (one line: see vizlab/probe.py)
+    score = target_scores(logits, target).sum()  # images are independent: one backward for all
+    (grad,) = torch.autograd.grad(score, x)
     return grad
 
 

@@ -39,8 +39,8 @@ def project_unit(model: nn.Module, images, layer: str, channel: int, *, position
     keeps its value, so a unit that does not fire projects to zero.
     """
     x = input_leaf(model, images)
-    with torch.enable_grad(), relu_rules(rule), Probe(model, layer, stop_early=True) as probe:
-        acts = probe.run(x)[layer]
+    probe = Probe(model, layer, stop_early=True)
+    with torch.enable_grad(), relu_rules(rule): acts = probe.run(x)[layer]  # noqa: E701 (see vizlab/probe.py)
     seed = _one_unit(acts, layer, channel, position)
     (grad,) = torch.autograd.grad(acts, x, grad_outputs=seed)
     return grad

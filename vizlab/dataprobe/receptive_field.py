@@ -175,8 +175,7 @@ def measure_receptive_field(model: nn.Module, layer: str, *, unit=None, input_si
     size = _pair(input_size or getattr(model, "input_size", 224))
     ones = _all_ones_copy(model)
     image = torch.ones(1, 3, *size, dtype=torch.float64, device=_device(model), requires_grad=True)
-    with Probe(ones, layer, stop_early=True) as probe:
-        act = probe.run(image)[layer]
+    act = Probe(ones, layer, stop_early=True).run(image)[layer]
     if act.dim() != 4:
         raise ValueError(f"layer {layer!r} has no spatial units (output shape {tuple(act.shape[1:])})")
     h, w = act.shape[-2:]
@@ -231,9 +230,9 @@ def _output_shapes(model, names, size) -> dict[str, tuple]:
     """Each layer's output shape (without the batch), in the order the layers ran."""
     if not names:
         return {}
-    with torch.no_grad(), Probe(model, names) as probe:
-        model(torch.rand(1, 3, *size, device=_device(model)))
-        return {name: tuple(act.shape[1:]) for name, act in probe.acts.items()}
+    with torch.no_grad():
+        acts = Probe(model, names).run(torch.rand(1, 3, *size, device=_device(model)))
+    return {name: tuple(act.shape[1:]) for name, act in acts.items()}
 
 
 def _geometry(module) -> tuple[tuple, tuple, tuple, tuple]:
