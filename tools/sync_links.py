@@ -8,7 +8,7 @@ repository, ``https://github.com/ORG/REPO``). The release tag is ``v<version>``.
 * README.md, the quoted no-clone install requirement and, in every ``lessons/*.ipynb``, the pip
   line of the Colab cell (the code cell that tests ``"google.colab" in sys.modules``):
   ``NAME @ git+HOME@v<version>``, the distribution README names, pinned to the lessons' release;
-* ``environment.yml`` and ``binder/environment.yml``: the top-level ``name:``.
+* ``environment.yml`` and ``binder/environment.yml``: the top-level ``name:`` (and ``conda activate``).
 
 Everything points at the same release on purpose: a notebook opened from a badge installs the
 package of that same release, and Binder builds each release's image once. Nothing else in any
@@ -43,6 +43,7 @@ BINDER = re.compile(r"https://mybinder\.org/v2/gh/[^/\s)\"']+/[^/\s)\"']+/[^?\s)
 COLAB = re.compile(r"https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/(?P<path>[^\s)\"']+)")
 GIT_REQUIREMENT = re.compile(r'"[A-Za-z0-9._-]+(?P<extras>\[[^\]]*\])? @ git\+[^"\s]+"')
 ENV_NAME = re.compile(r"^name:.*$", re.M)
+CONDA_ACTIVATE = re.compile(r"conda activate [\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def synced_notebook(text: str, project: Project) -> str:
 
 
 def synced_environment(text: str, project: Project) -> str:
+    text = CONDA_ACTIVATE.sub(f"conda activate {project.name}", text)
     return ENV_NAME.sub(f"name: {project.name}", text, count=1)
 
 
