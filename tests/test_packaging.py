@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 NAME, VERSION = PYPROJECT["project"]["name"], PYPROJECT["project"]["version"]
 LESSON = ROOT / "lessons" / "01_first_layer_filters.ipynb"    # loads the shipped weights, shows a widget
-SHIPPED_FOLDERS = ["vizlab", "tests", "lessons", "solutions", "tools", "binder"]
+SHIPPED_FOLDERS = ["vizlab", "tests", "lessons", "solutions", "tools", "binder", "benchmarks"]
 SHIPPED_FILES = ["pyproject.toml", "README.md", "MANIFEST.in", "environment.yml"]
 
 
@@ -44,7 +44,13 @@ def run(args, **kwargs) -> subprocess.CompletedProcess:
 
 
 def source_files(root: Path) -> set[str]:
-    """Every file of the tree that a rebuild, the tests and the lessons need (caches left out)."""
+    """Every file a clean clone has (``git ls-files``) but CI's dotfiles; without git, the files of
+    the shipped folders. Caches are never included."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, text=True, check=True)
+        return {name for name in listed.stdout.split("\0") if name and not name.startswith(".")}
+    except (OSError, subprocess.CalledProcessError):
+        pass                                                # an unpacked sdist: no git
     files = {name for name in SHIPPED_FILES if (root / name).is_file()}
     for folder in SHIPPED_FOLDERS:
         for path in (root / folder).rglob("*"):
@@ -106,7 +112,7 @@ def test_the_sdist_holds_what_a_rebuild_needs(dists):
     for essential in ["vizlab/models/train.py", "vizlab/models/weights/shapenet.pt", "vizlab/cli.py",
                       "tests/conftest.py", "solutions/lesson01.py", "tools/sync_links.py", LESSON.relative_to(ROOT).as_posix()]:
         assert essential in members
-    assert source_files(ROOT) - members == set(), "MANIFEST.in misses these"
+    assert source_files(ROOT) - members == set(), "add these to MANIFEST.in"
 
 
 @pytest.mark.slow
