@@ -6,7 +6,7 @@ repository, ``https://github.com/ORG/REPO``). The release tag is ``v<version>``.
 * README.md, Binder badges:  ``https://mybinder.org/v2/gh/ORG/REPO/v<version>?...`` (query kept);
 * README.md, Colab badges:   ``https://colab.research.google.com/github/ORG/REPO/blob/v<version>/PATH``;
 * README.md, the quoted no-clone install requirement and, in every ``lessons/*.ipynb``, the pip
-  line of the Colab cell (the code cell that tests ``"google.colab" in sys.modules``):
+  line of the Colab cell (the first code cell that tests ``"google.colab" in sys.modules``):
   ``NAME @ git+HOME@v<version>``, the distribution README names, pinned to the lessons' release;
 * ``environment.yml`` and ``binder/environment.yml``: the top-level ``name:`` (and ``conda activate``).
 
@@ -105,10 +105,9 @@ def synced_notebook(text: str, project: Project) -> str:
         cells.insert(first_code, {"cell_type": "code", "execution_count": None, "id": "colab-install",
                                   "metadata": {}, "outputs": [], "source": []})
         colab, cells[first_code]["source"] = [cells[first_code]], project.colab_cell_source()
-    for cell in colab:
-        source = "".join(cell["source"])
-        source = PIP_INSTALL.sub(lambda m: project.pip_line(m["indent"]), source)
-        cell["source"] = source.splitlines(keepends=True)
+    cell = colab[0]                    # the install cell; a later Colab-only cell may install other things
+    source = PIP_INSTALL.sub(lambda m: project.pip_line(m["indent"]), "".join(cell["source"]))
+    cell["source"] = source.splitlines(keepends=True)
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"   # nbformat's own layout
 
 
