@@ -30,6 +30,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 try:
     import tomllib
@@ -116,7 +117,7 @@ def synced_environment(text: str, project: Project) -> str:
     return ENV_NAME.sub(f"name: {project.name}", text, count=1)
 
 
-def targets(root: Path) -> list[tuple[Path, callable]]:
+def targets(root: Path) -> list[tuple[Path, Callable[[str, Project], str]]]:
     files = [(root / "README.md", synced_readme)]
     files += [(path, synced_notebook) for path in sorted((root / "lessons").glob("*.ipynb"))]
     files += [(root / name, synced_environment) for name in ("environment.yml", "binder/environment.yml")]
