@@ -6,6 +6,7 @@ The engine (no widgets, no pyplot) is importable from here; its methods live in 
 Grad-CAM, sanity checks), widgets in ``vizlab.widgets`` and figures in ``vizlab.plot``.
 """
 from . import ascent, attribution, dataprobe
+from ._version import __version__  # the installed distribution's metadata (vizlab-cnn)
 from .ascent import ascend, visualize
 from .data import CLASSES, ShapesDataset, make_shapes
 from .filters import filters_for_display, first_conv, impulse_response
@@ -14,7 +15,6 @@ from .models.zoo import WeightsUnavailableError, available_models, load_model
 from .probe import Probe, UnknownLayerError, capture, get_layer, layer_names, list_layers
 from .relu_rules import relu_rules
 
-__version__ = "0.1.0"
 __all__ = [
     "ascent", "attribution", "dataprobe", "ascend", "visualize", "relu_rules",
     "CLASSES", "ShapesDataset", "make_shapes",

@@ -113,5 +113,5 @@ def _sklearn(module: str):
     try:
         return importlib.import_module(f"sklearn.{module}")
     except ImportError:
-        raise ImportError("PCA and t-SNE need scikit-learn: pip install scikit-learn "
-                          "(or pip install 'vizlab[lessons]')") from None
+        raise ImportError("PCA and t-SNE need scikit-learn, a dependency of vizlab-cnn: "
+                          "pip install scikit-learn") from None
