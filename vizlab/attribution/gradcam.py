@@ -15,19 +15,26 @@ from torch import nn
 from torch.autograd.graph import GradientEdge
 from torch.nn import functional as F
 
+from .. import checks
 from ..probe import Probe
 from .guided import guided_backprop
 from .targets import fixed_targets, input_leaf, target_scores
 
 
 def gradcam(model: nn.Module, images, target=None, *, layer: str, upsample: bool = True) -> torch.Tensor:
-    """Grad-CAM at ``layer``: (B, H, W) upsampled bilinearly to the image, or (B, h, w)."""
-    x = input_leaf(model, images)
+    """Grad-CAM at ``layer``: (B, H, W) upsampled bilinearly to the image, or (B, h, w).
+
+    A layer whose map is 1x1 (after global pooling) is refused: with one position the map is a
+    single number, so the upsampled map is constant and says nothing about where.
+    """
+    checks.layer_name(layer)
+    x = input_leaf(model, images, target, what="gradcam")
     with torch.enable_grad():
         with Probe(model, layer) as probe:
             logits = model(x)
         if layer not in probe.acts:
-            raise RuntimeError(f"layer {layer!r} was not called during the forward pass")
+            raise RuntimeError(f"layer {layer!r} was not called during the forward pass; choose a layer "
+                               f"that the model's forward uses (see vizlab.list_layers(model))")
         acts = probe.acts[layer]
         if acts.dim() != 4:
             raise ValueError(f"Grad-CAM needs a convolutional layer with output (B, C, H, W); layer {layer!r} "
@@ -54,6 +61,7 @@ def _gradient_at_layer(score: torch.Tensor, recorded: torch.Tensor) -> torch.Ten
 
 def guided_gradcam(model: nn.Module, images, target=None, *, layer: str) -> torch.Tensor:
     """Guided backprop times the upsampled Grad-CAM map, (B, 3, H, W)."""
-    images = input_leaf(model, images).detach()
+    checks.layer_name(layer)
+    images = input_leaf(model, images, target, what="guided_gradcam").detach()
     target = fixed_targets(model, images, target)
     return guided_backprop(model, images, target) * gradcam(model, images, target, layer=layer)[:, None]
