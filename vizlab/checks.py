@@ -83,6 +83,9 @@ def unit(value, name: str = "unit"):
     """A channel/class index (int >= 0), or a list of them (one per image)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return integer(value, name, minimum=0)
+    if hasattr(value, "tolist") and hasattr(value, "dtype") and getattr(value, "ndim", 2) <= 1:
+        value = value.tolist()                     # a tensor or numpy array of indices
+        value = value if isinstance(value, list) else [value]
     if isinstance(value, (list, tuple)) and value:
         return [integer(v, f"each {name}", minimum=0) for v in value]
     raise TypeError(f"{name} must be an index (an int >= 0) or a list of them, one per image; "
