@@ -10,6 +10,7 @@ Run 'vizlab COMMAND --help' for a command's options. Errors are one line on stde
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 
 DEFAULT_TRAIN_OUT = "shapenet.pt"  # in the current folder: never the weights inside the package
@@ -131,9 +132,10 @@ def _render(args) -> int:
     recipe = Recipe(layer=args.layer, unit=args.unit, kind=args.kind, steps=args.steps, size=args.size,
                     lr=args.lr, param=args.param, transforms=not args.no_transforms, seed=args.seed,
                     every=max(1, args.steps // 50))
-    frame = None
+    frames = run_recipe(load_model(args.model, weights=args.weights), recipe)
+    frame = next(frames)              # a bad layer or unit fails here, as one line without a bar
     with tqdm(total=args.steps, unit="step", desc=f"{args.layer} {args.unit}") as bar:
-        for frame in run_recipe(load_model(args.model, weights=args.weights), recipe):
+        for frame in itertools.chain([frame], frames):
             bar.update(frame.step - bar.n)
             bar.set_postfix(score=f"{frame.score:.3f}")
     if frame.status == "nan":

@@ -38,7 +38,12 @@ def gradcam(model: nn.Module, images, target=None, *, layer: str, upsample: bool
         acts = probe.acts[layer]
         if acts.dim() != 4:
             raise ValueError(f"Grad-CAM needs a convolutional layer with output (B, C, H, W); layer {layer!r} "
-                             f"gives {tuple(acts.shape)}. See vizlab.list_layers(model).")
+                             f"gives {tuple(acts.shape)}. Choose a layer with a spatial map, see vizlab.list_layers(model).")
+        if acts.shape[2] * acts.shape[3] == 1:
+            raise ValueError(f"Grad-CAM at layer {layer!r} would be constant: its map is 1x1, so each image gets "
+                             f"one number sum_k alpha_k A_k, spread evenly over the image. Choose an earlier "
+                             f"layer whose map is larger than 1x1 (the last ReLU before global pooling, "
+                             f"e.g. 'relu4' for ShapeNet); see vizlab.list_layers(model)")
         grads = _gradient_at_layer(target_scores(logits, target).sum(), acts)
     alpha = grads.mean((2, 3), keepdim=True)                  # (B, K, 1, 1)
     cam = (alpha * acts.detach()).sum(1).clamp(min=0)        # (B, h, w)
