@@ -114,8 +114,9 @@ def model(value, what: str) -> nn.Module:
     if not isinstance(value, nn.Module):
         raise TypeError(f"{what} needs a torch.nn.Module as its model, got {_show(value)}; "
                         f"e.g. vizlab.load_model('shapenet')")
-    for module_name, module in value.named_modules():
+    for module in value.modules():              # modules(), not named_modules(): no names unless needed
         if module.training and isinstance(module, MODE_DEPENDENT):
+            module_name = next(n for n, m in value.named_modules() if m is module)
             raise ValueError(f"{what} needs the model in eval mode, but layer {module_name!r} "
                              f"({type(module).__name__}) is in training mode, where it would "
                              f"{'update its running statistics' if 'Norm' in type(module).__name__ else 'drop random units'}. "
