@@ -25,7 +25,8 @@ from torch import nn
 import vizlab
 from conftest import assert_unchanged, snapshot
 from vizlab import as_batch, ascend, capture, list_layers, load_image, load_model
-from vizlab.ascent import (adam, channel, class_logit, deepdream, direction, jitter, l2, neuron, pad,
+from vizlab.ascent import regularizers as reg
+from vizlab.ascent import (FourierImage, PixelImage, adam, channel, class_logit, deepdream, direction, jitter, l2, neuron, pad,
                            random_rotate, random_scale, standard_transforms)
 from vizlab.attribution import (deconvnet, gradcam, gradient, guided_backprop, guided_gradcam, project_unit,
                                 saliency, smoothgrad)
@@ -182,6 +183,28 @@ CASES = list(_image_cases()) + [
     Case("random_rotate('abc')", lambda m, f: random_rotate("abc"), TypeError, ("random_rotate", "list")),
     Case("random_rotate([nan])", lambda m, f: random_rotate([math.nan]), ValueError, ("random_rotate", "finite")),
     Case("standard_transforms(0)", lambda m, f: standard_transforms(0), ValueError, ("size", ">= 1")),
+    # regularizers and parameterizations
+    Case("l2(nan)", lambda m, f: l2(math.nan), ValueError, ("l2 weight", "finite", ">= 0")),
+    Case("l2(-1)", lambda m, f: l2(-1.0), ValueError, ("l2 weight", ">= 0")),
+    Case("l1('a')", lambda m, f: reg.l1("a"), TypeError, ("l1 weight", "number")),
+    Case("total_variation(-1)", lambda m, f: reg.total_variation(-1.0), ValueError, ("total_variation weight",)),
+    Case("total_variation beta 0", lambda m, f: reg.total_variation(1.0, beta=0), ValueError, ("beta", "> 0")),
+    Case("decay(2)", lambda m, f: reg.decay(2.0), ValueError, ("decay theta", "0..1")),
+    Case("blur(-1)", lambda m, f: reg.blur(-1.0), ValueError, ("blur sigma", ">= 0")),
+    Case("blur every 0", lambda m, f: reg.blur(1.0, every=0), ValueError, ("blur every", ">= 1")),
+    Case("clip_pixel_norm(150)", lambda m, f: reg.clip_pixel_norm(150), ValueError, ("percentile", "0..100")),
+    Case("clip_contribution(-5)", lambda m, f: reg.clip_contribution(-5), ValueError, ("percentile", "0..100")),
+    Case("PixelImage batch 0", lambda m, f: PixelImage(64, 0), ValueError, ("batch", ">= 1")),
+    Case("PixelImage size 0", lambda m, f: PixelImage(0), ValueError, ("image size", ">= 1")),
+    Case("PixelImage noise nan", lambda m, f: PixelImage(8, noise=math.nan), ValueError, ("noise", "finite")),
+    Case("PixelImage start image 0..255", lambda m, f: PixelImage(8, image=torch.full((3, 8, 8), 200.0)),
+         ValueError, ("[0, 1]", "255")),
+    Case("PixelImage 3 start images for batch 2", lambda m, f: PixelImage(8, 2, image=torch.rand(3, 3, 8, 8)),
+         ValueError, ("3 images", "batch=2")),
+    Case("FourierImage batch 0", lambda m, f: FourierImage(64, batch=0), ValueError, ("batch", ">= 1")),
+    Case("FourierImage size (8, -1)", lambda m, f: FourierImage((8, -1)), ValueError, ("image size",)),
+    Case("ascend with a PixelImage of batch 0", lambda m, f: asc(m, param=PixelImage(64, 0)), ValueError,
+         ("batch", ">= 1")),
     # attribution: targets, options, layers
     Case("saliency target 'circle'", lambda m, f: saliency(m, x1(), "circle"), TypeError,
          ("target", "class index", "class_names.index('circle')")),
