@@ -143,7 +143,8 @@ def _check_arguments(model, objective, param, size, batch, steps, every, optimiz
         raise TypeError(f"objective must be a vizlab.ascent objective (e.g. channel('conv3', 0)), "
                         f"not {type(objective).__name__}")
     if isinstance(param, str):
-        make_param(param, 1)                                    # an unknown kind: its own message
+        if param not in ("pixels", "fourier"):
+            make_param(param, 1)                                # an unknown kind: its own message
         if size is not None:
             checks.image_fits(model, checks.size(size, "size", hint=" (or None for the model's input_size)"),
                               "size")
