@@ -152,7 +152,8 @@ def to_numpy(image: torch.Tensor) -> np.ndarray:
     if image.dim() == 2:
         image = image[None]
     if image.dim() != 3 or image.shape[0] not in (1, 3):
-        raise ValueError(f"Expected an image of shape (3, H, W) or (1, H, W); got {tuple(image.shape)}")
+        raise ValueError(f"Expected an image of shape (3, H, W) or (1, H, W); got {tuple(image.shape)}. "
+                         f"For a batch pass one image (images[0]) or tile them with image_grid(images)")
     return image.expand(3, -1, -1).permute(1, 2, 0).clamp(0, 1).numpy()
 
 
@@ -171,7 +172,8 @@ def image_grid(images, *, nrow: int = 8, padding: int = 1, pad_value: float = 1.
     """Tile a batch (B, C, H, W) into one (C, H', W') image, ``nrow`` images per row."""
     images = torch.as_tensor(images)
     if images.dim() != 4:
-        raise ValueError(f"image_grid needs a batch (B, C, H, W); got shape {tuple(images.shape)}")
+        raise ValueError(f"image_grid needs a batch (B, C, H, W); got shape {tuple(images.shape)}. "
+                         f"Stack single images with torch.stack([...]) first")
     b, c, h, w = images.shape
     cols = max(1, min(nrow, b))
     rows = -(-b // cols)

@@ -92,7 +92,9 @@ def _act(acts: Acts, layer: str, dims: int) -> torch.Tensor:
     act = acts[layer]
     if act.dim() != dims:
         kind = "(B, C, H, W) map" if dims == 4 else "(B, K) vector"
-        raise ValueError(f"layer {layer!r} gives shape {tuple(act.shape)}, but this objective needs a {kind}")
+        raise ValueError(f"layer {layer!r} gives shape {tuple(act.shape)}, but this objective needs a {kind}: "
+                         f"choose {'a convolutional layer' if dims == 4 else 'the logits layer (logits_layer(model))'}; "
+                         f"see vizlab.list_layers(model)")
     return act
 
 
@@ -113,7 +115,8 @@ def neuron(layer: str, unit, *, y: int | None = None, x: int | None = None) -> O
         _check_index(units, c, "channel", layer)
         i, j = h // 2 if y is None else y, w // 2 if x is None else x
         if not (0 <= i < h and 0 <= j < w):
-            raise ValueError(f"position ({i}, {j}) is outside layer {layer!r}'s {h}x{w} map")
+            raise ValueError(f"position ({i}, {j}) is outside layer {layer!r}'s {h}x{w} map: give y in 0..{h - 1} "
+                             f"and x in 0..{w - 1}, or None for the centre")
         return act[torch.arange(b), units, i, j]
     return Objective(score, [layer], f"neuron({layer}:{unit})")
 
@@ -171,7 +174,8 @@ def direction(layer: str, vector) -> Objective:
     def score(acts):
         act = _act(acts, layer, 4)
         if act.shape[1] != vector.numel():
-            raise ValueError(f"direction has {vector.numel()} entries, layer {layer!r} has {act.shape[1]} channels")
+            raise ValueError(f"direction has {vector.numel()} entries, layer {layer!r} has {act.shape[1]} channels: "
+                             f"give one number per channel ({act.shape[1]})")
         return torch.einsum("bchw,c->b", act, vector.to(act)) / (act.shape[2] * act.shape[3])
     return Objective(score, [layer], f"direction({layer})")
 

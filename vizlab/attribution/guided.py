@@ -75,7 +75,8 @@ def _one_unit(acts: torch.Tensor, layer: str, channel: int, position) -> torch.T
     else:
         i, j = position
         if not (0 <= i < height and 0 <= j < width):
-            raise ValueError(f"position {position} is outside layer {layer!r}'s {height}x{width} map")
+            raise ValueError(f"position {position} is outside layer {layer!r}'s {height}x{width} map: give (i, j) "
+                             f"with 0 <= i < {height} and 0 <= j < {width}, or None for the most active unit")
         rows, cols = torch.full_like(batch, i), torch.full_like(batch, j)
     seed[batch, channel, rows, cols] = values[batch, rows, cols]
     return seed
