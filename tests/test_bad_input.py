@@ -574,3 +574,18 @@ def test_help_lists_the_four_commands_in_plain_text(capsys):
     for command in ("train", "download", "layers", "render"):
         assert f"vizlab {command}" in description
     assert "``" not in out and "{train" not in out
+
+
+def test_fetch_weights_reports_a_stalled_download_as_unavailable_with_what_to_do(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from vizlab.models import zoo
+
+    monkeypatch.delenv("VIZLAB_OFFLINE", raising=False)
+    monkeypatch.setattr(zoo, "weights_path", lambda name: tmp_path / "alexnet.pth")
+    monkeypatch.setattr(zoo, "_torchvision_weights", lambda spec: SimpleNamespace(url="http://example.invalid/a"))
+    monkeypatch.setattr(zoo.urllib.request, "urlopen", lambda url, timeout: SlowResponse())
+    monkeypatch.setattr(zoo, "DOWNLOAD_DEADLINE_S", 0.2)
+    with pytest.raises(vizlab.WeightsUnavailableError, match="took longer than") as info:
+        zoo.fetch_weights("alexnet")
+    assert "load_model('shapenet')" in str(info.value) and not (tmp_path / "alexnet.pth").exists()
