@@ -70,6 +70,7 @@ def snapshot(model: nn.Module) -> dict:
         "modules": [(name, type(m), m.training, getattr(m, "inplace", None)) for name, m in model.named_modules()],
         "params": {n: (p.detach().clone(), p.requires_grad, p.grad) for n, p in model.named_parameters()},
         "hooks": hook_count(model),
+        "buffers": {n: b.detach().clone() for n, b in model.named_buffers()},  # BatchNorm statistics
     }
 
 
@@ -77,6 +78,9 @@ def assert_unchanged(model: nn.Module, before: dict) -> None:
     after = snapshot(model)
     assert after["modules"] == before["modules"]
     assert after["hooks"] == before["hooks"]
+    assert after["buffers"].keys() == before["buffers"].keys()
+    for name, value in before["buffers"].items():
+        assert torch.equal(after["buffers"][name], value), f"buffer {name} changed"
     for name, (value, requires_grad, grad) in before["params"].items():
         now = after["params"][name]
         assert torch.equal(now[0], value) and now[1] == requires_grad and now[2] is grad, name

@@ -43,7 +43,7 @@ class TwoLayer(nn.Module):
 def test_two_layer_network_matches_the_hand_formulas(style):
     """METHODS.md §5: GBP = W1^T(1[W1x>0] * max(W2^T e_c, 0)); the deconvnet drops the mask."""
     model = TwoLayer(RELU_STYLES[style])
-    images, c = torch.rand(5, 3, 2, 2) - 0.5, 1
+    images, c = torch.rand(5, 3, 2, 2), 1                      # in [0, 1]: W1's signs still mix the mask
     W1, W2 = model.fc1.weight, model.fc2.weight
     mask = (images.flatten(1) @ W1.T > 0).float()              # (5, hidden)
     assert 0 < mask.mean() < 1                                  # the mask matters
@@ -177,16 +177,29 @@ def test_unknown_rule_names_the_choices():
         relu_rules("lrp")
 
 
+class PoolThatRaises(nn.MaxPool2d):
+    """A pooling layer that raises while ``armed`` (vizlab refuses too-small images up front, so
+    an error inside the forward pass is made on purpose)."""
+    armed = True
+
+    def forward(self, x):
+        if self.armed:
+            raise RuntimeError("raised inside the forward pass")
+        return super().forward(x)
+
+
 def test_model_unchanged_after_an_exception_inside_the_forward():
     model = tiny_net().train()  # a model in training mode stays in training mode
+    model.pool1 = PoolThatRaises(2)  # conv1 and its in-place ReLU run, then pool1 raises
     before = snapshot(model)
-    too_small = torch.rand(2, 3, 1, 1)  # conv1 and its in-place ReLU run, then pool1 raises
+    images = torch.rand(2, 3, 8, 8)
     with pytest.raises(RuntimeError):
-        guided_backprop(model, too_small, 0)
+        guided_backprop(model, images, 0)
     with pytest.raises(RuntimeError):
-        project_unit(model, too_small, "conv2", 0)
+        project_unit(model, images, "conv2", 0)
+    model.pool1.armed = False
     with pytest.raises(ValueError, match="out of range"):
-        deconvnet(model, torch.rand(2, 3, 8, 8), 9)
+        deconvnet(model, images, 9)
     assert_unchanged(model, before)
     assert torch._C._len_torch_function_stack() == 0 and hook_count(model) == 0
     assert isinstance(RuleReLU, type)

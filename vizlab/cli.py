@@ -1,17 +1,37 @@
-"""The ``vizlab`` command: ``vizlab train``, ``vizlab download``, ``vizlab layers``."""
+"""The vizlab command line. Commands:
+
+  vizlab train      train ShapeNet on the embedded shapes and save its weights (to ./shapenet.pt)
+  vizlab download   download ImageNet weights (alexnet, vgg16, googlenet, resnet18) into the cache
+  vizlab layers     list a model's layers with their output shapes
+  vizlab render     render what excites a unit to a PNG (gradient ascent)
+
+Run 'vizlab COMMAND --help' for a command's options. Errors are one line on stderr, exit code 2.
+"""
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 
+DEFAULT_TRAIN_OUT = "shapenet.pt"  # in the current folder: never the weights inside the package
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vizlab", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like vizlab's own (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vizlab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train ShapeNet on the embedded dataset and save its weights")
-    train.add_argument("--out", default=None, help="where to save the weights (default: the file vizlab ships)")
-    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--out", default=DEFAULT_TRAIN_OUT,
+                       help=f"where to save the weights (default: ./{DEFAULT_TRAIN_OUT}; load them with "
+                            f"load_model('shapenet', weights=PATH))")
+    train.add_argument("--epochs", type=int, default=None, help="number of epochs, >= 1 (default: 10)")
     train.add_argument("--seed", type=int, default=0)
 
     download = commands.add_parser("download", help="download ImageNet weights into torchvision's cache")
@@ -19,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     layers = commands.add_parser("layers", help="list a model's layers with their output shapes")
     layers.add_argument("model", nargs="?", default="shapenet")
-    layers.add_argument("--size", type=int, default=None, help="input height and width")
+    layers.add_argument("--size", type=int, default=None, help="input height and width (default: the model's)")
     layers.add_argument("--weights", default="random", help="'pretrained', 'random' (default) or a file")
 
     render = commands.add_parser("render", help="render what excites a unit to a PNG (gradient ascent)")
@@ -36,25 +56,41 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("--seed", type=int, default=0)
     render.add_argument("--scale", type=int, default=1, help="enlarge the PNG this many times (sharp pixels)")
     render.add_argument("-o", "--out", default=None, help="output PNG (default: MODEL_LAYER_UNIT.png)")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         return {"train": _train, "download": _download, "layers": _layers, "render": _render}[args.command](args)
-    except (ValueError, RuntimeError, FileNotFoundError) as error:
+    except (ValueError, TypeError, RuntimeError, OSError) as error:
         print(f"vizlab {args.command}: {error}", file=sys.stderr)
         return 2
 
 
+def _option(value, name: str, minimum: int) -> None:
+    """A numeric option's range, checked before any work, as one line."""
+    if value is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
 def _train(args) -> int:
     from dataclasses import replace
+    from pathlib import Path
 
     from .models.train import TrainConfig, save_weights, train_shapenet
     from .models.zoo import SHAPENET_WEIGHTS
 
-    config = replace(TrainConfig(seed=args.seed), **({"epochs": args.epochs} if args.epochs else {}))
+    _option(args.epochs, "--epochs", 1)
+    _option(args.seed, "--seed", 0)
+    if args.out == DEFAULT_TRAIN_OUT and Path(args.out).resolve() == SHAPENET_WEIGHTS.resolve():
+        raise ValueError("run vizlab train from another folder, or pass --out explicitly: the default "
+                         "./shapenet.pt is here the file that ships with vizlab")
+    config = replace(TrainConfig(seed=args.seed), **({"epochs": args.epochs} if args.epochs is not None else {}))
     result = train_shapenet(config)
-    path = save_weights(result.model, args.out or SHAPENET_WEIGHTS)
-    print(f"saved {path} (held-out accuracy {result.history[-1]['accuracy']:.3f})")
+    path = save_weights(result.model, args.out)
+    print(f"saved {path} (held-out accuracy {result.history[-1]['accuracy']:.3f}); "
+          f"use it with load_model('shapenet', weights={str(path)!r})")
     return 0
 
 
@@ -67,30 +103,41 @@ def _download(args) -> int:
 
 
 def _layers(args) -> int:
+    from .checks import image_fits
     from .models.zoo import load_model
     from .probe import list_layers
 
-    print(list_layers(load_model(args.model, weights=args.weights), args.size))
+    _option(args.size, "--size", 1)
+    model = load_model(args.model, weights=args.weights)
+    if args.size is not None:
+        image_fits(model, (args.size, args.size), "--size")
+    print(list_layers(model, args.size))
     return 0
 
 
 def _render(args) -> int:
+    from tqdm.auto import tqdm
+
     from .ascent.recipes import Recipe, run_recipe
     from .images import to_pil
     from .models.zoo import load_model
 
-    if args.steps < 1 or args.size < 8 or args.scale < 1:
-        raise ValueError("need --steps >= 1, --size >= 8 and --scale >= 1")
+    _option(args.steps, "--steps", 1)
+    _option(args.size, "--size", 8)
+    _option(args.scale, "--scale", 1)
+    _option(args.unit, "unit", 0)
+    if not args.lr > 0 or args.lr == float("inf"):
+        raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
     out = args.out or f"{args.model}_{args.layer}_{args.unit}.png"
     recipe = Recipe(layer=args.layer, unit=args.unit, kind=args.kind, steps=args.steps, size=args.size,
                     lr=args.lr, param=args.param, transforms=not args.no_transforms, seed=args.seed,
                     every=max(1, args.steps // 50))
-    frame = None
-    for frame in run_recipe(load_model(args.model, weights=args.weights), recipe):
-        done = frame.step * 30 // args.steps
-        print(f"\r[{'#' * done}{'.' * (30 - done)}] step {frame.step}/{args.steps} score {frame.score:.3f}",
-              end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    frames = run_recipe(load_model(args.model, weights=args.weights), recipe)
+    frame = next(frames)              # a bad layer or unit fails here, as one line without a bar
+    with tqdm(total=args.steps, unit="step", desc=f"{args.layer} {args.unit}") as bar:
+        for frame in itertools.chain([frame], frames):
+            bar.update(frame.step - bar.n)
+            bar.set_postfix(score=f"{frame.score:.3f}")
     if frame.status == "nan":
         raise RuntimeError(frame.message)
     to_pil(frame.images[0], scale=args.scale).save(out)

@@ -17,7 +17,8 @@ def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
     for name, module in model.named_modules():
         if isinstance(module, nn.Conv2d) and module.in_channels == 3:
             return name, module
-    raise ValueError(f"{type(model).__name__} has no Conv2d layer with 3 input channels")
+    raise ValueError(f"{type(model).__name__} has no Conv2d layer with 3 input channels, so there are no "
+                     f"first-layer filters to show as RGB pictures; pass a CNN such as load_model('shapenet')")
 
 
 def filters_for_display(weight: torch.Tensor, *, scaling: str = "symmetric") -> torch.Tensor:

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from . import checks
+
 # The probe whose forward pass is running in this thread (None: a pass nobody probes).
 _owner: contextvars.ContextVar["Probe | None"] = contextvars.ContextVar("vizlab_probe_owner", default=None)
 
@@ -72,18 +74,6 @@ def _unknown_layer_message(name, names: list[str]) -> str:
     return f"Unknown layer {name!r}.{hint} Layers: {shown}. See vizlab.list_layers(model)."
 
 
-def _layer_list(layers) -> list[str]:
-    """``layers`` as a list of names: one name or a list of names, nothing else."""
-    if isinstance(layers, str):
-        return [layers]
-    if not isinstance(layers, (list, tuple)) or not all(isinstance(n, str) for n in layers):
-        raise TypeError(f"layers must be a layer name or a list of names (e.g. 'conv3' or ['conv1', 'relu3']), "
-                        f"got {layers!r}; see vizlab.list_layers(model)")
-    if not layers:
-        raise ValueError("Probe needs at least one layer name; see vizlab.list_layers(model).")
-    return list(layers)
-
-
 class _StopForward(Exception):
     """Raised by the probe's last hook to end its own forward pass early."""
 
@@ -96,7 +86,7 @@ class Probe(contextlib.ExitStack):
     def __init__(self, model: nn.Module, layers, *, stop_early: bool = False):
         super().__init__()
         self.model = model
-        self.layers = _layer_list(layers)
+        self.layers = checks.layer_names(layers)
         self.modules = {name: get_layer(model, name) for name in self.layers}  # validate first
         self.stop_early = stop_early
         self.acts: dict[str, torch.Tensor] = {}
@@ -197,7 +187,11 @@ def capture(model: nn.Module, images: torch.Tensor, layers, *, batch_size: int |
     """
     from .images import as_batch
 
+    checks.model(model, "capture")                   # BatchNorm in training mode would change its statistics
     images = as_batch(images).to(_device(model))
+    checks.image_fits(model, images.shape[-2:], "an image")
+    if batch_size is not None:
+        checks.integer(batch_size, "batch_size", minimum=1, hint=" (or None for one batch)")
     chunks = [images] if batch_size is None else images.split(batch_size)
     outs: dict[str, list[torch.Tensor]] = {}
     probe = Probe(model, layers, stop_early=True)            # hooks on only during each run()
@@ -256,7 +250,7 @@ def _input_shape(size) -> tuple[int, int, int]:
     if (isinstance(size, (tuple, list)) and len(size) == 3 and size[0] == 3
             and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in size)):
         return tuple(size)
-    raise ValueError(f"input_size must be a positive int (height = width) or (3, H, W) with H, W >= 1, "
+    raise ValueError(f"input_size must be an int >= 1 (height = width) or (3, H, W) with H, W >= 1, "
                      f"got {size!r}; leave it out to use the model's own input size")
 
 

@@ -31,6 +31,7 @@ from typing import Callable, Iterator, Sequence
 import torch
 from torch import nn
 
+from .. import checks
 from ..probe import Probe, _device
 from ..relu_rules import relu_rules
 from .objectives import Objective
@@ -60,13 +61,14 @@ class Frame:
 
 def adam(lr: float = 0.05) -> Callable:
     """Optimizer factory: Adam with step size ``lr`` (Lucid's default 0.05)."""
+    checks.number(lr, "lr", positive=True, hint=" (a step size; 0.05 is the default)")
     return lambda params: torch.optim.Adam(params, lr=lr)
 
 
 def make_param(kind: str, size, batch: int = 1, *, generator: torch.Generator | None = None) -> nn.Module:
     """``"pixels"`` or ``"fourier"`` (see ``vizlab.ascent.param``)."""
     kinds = {"pixels": PixelImage, "fourier": FourierImage}
-    if kind not in kinds:
+    if not isinstance(kind, str) or kind not in kinds:
         raise ValueError(f"unknown parameterization {kind!r}; choose one of {', '.join(kinds)}")
     return kinds[kind](size, batch, generator=generator)
 
@@ -88,13 +90,15 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
     A ``param`` with a ``project_()`` method is projected back onto its allowed set after
     every optimizer step.
     """
-    _check_arguments(objective, steps, every, regularizers)
+    _check_arguments(model, objective, param, size, batch, steps, every, optimizer, transforms, regularizers,
+                     seed, generator, redirect_steps, stop)
     if generator is None:
         generator = torch.Generator()
         generator.manual_seed(seed) if seed is not None else generator.seed()
     device = _device(model)
     if isinstance(param, str):
-        param = make_param(param, size or getattr(model, "input_size", 64), batch, generator=generator)
+        size = getattr(model, "input_size", 64) if size is None else size
+        param = make_param(param, size, batch, generator=generator)
     param = param.to(device)
     penalties = [r for r in regularizers if isinstance(r, Penalty)]
     pixel_ops = [r for r in regularizers if isinstance(r, PixelOp)]
@@ -131,15 +135,38 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
         _after_step(param, pixel_ops, step)
 
 
-def _check_arguments(objective, steps, every, regularizers) -> None:
+def _check_arguments(model, objective, param, size, batch, steps, every, optimizer, transforms,
+                     regularizers, seed, generator, redirect_steps, stop) -> None:
+    """Everything ``ascend`` is given, checked before the first step (see ``vizlab.checks``)."""
+    checks.model(model, "ascend")
     if not isinstance(objective, Objective):
         raise TypeError(f"objective must be a vizlab.ascent objective (e.g. channel('conv3', 0)), "
                         f"not {type(objective).__name__}")
-    if steps < 0 or every < 1:
-        raise ValueError(f"need steps >= 0 and every >= 1, got steps={steps}, every={every}")
+    if isinstance(param, str):
+        if param not in ("pixels", "fourier"):
+            make_param(param, 1)                                # an unknown kind: its own message
+        if size is not None:
+            checks.image_fits(model, checks.size(size, "size", hint=" (or None for the model's input_size)"),
+                              "size")
+        checks.integer(batch, "batch", minimum=1, hint=" (the number of images optimized together)")
+    elif not isinstance(param, nn.Module):
+        raise TypeError(f"param must be 'fourier', 'pixels' or a module returning images, got {checks._show(param)}")
+    checks.integer(steps, "steps", minimum=1)
+    checks.integer(every, "every", minimum=1, hint=" (show a frame every this many steps)")
+    checks.integer(redirect_steps, "redirect_steps", minimum=0)
+    checks.seed(seed)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {checks._show(generator)}")
+    checks.callable_or_none(optimizer, "optimizer", "params -> torch.optim.Optimizer, e.g. adam(0.05)")
+    checks.callable_or_none(stop, "stop", "() -> bool, polled before each step")
+    for name, items in (("transforms", transforms), ("regularizers", regularizers)):
+        if callable(items) or not isinstance(items, (list, tuple)):
+            raise TypeError(f"{name} must be a list (e.g. [jitter(4)] or []), got {checks._show(items)}")
+    for t in transforms:
+        checks.callable_or_none(t, "each transform", "(images, generator) -> images, e.g. jitter(4)")
     for r in regularizers:
         if not isinstance(r, (Penalty, PixelOp)):
-            raise TypeError(f"regularizers must come from vizlab.ascent.regularizers, got {r!r}")
+            raise TypeError(f"regularizers must come from vizlab.ascent.regularizers (e.g. l2(1e-3)), got {r!r}")
 
 
 def _evaluate(model, probe, objective, param, penalties, transforms, generator, redirect):

@@ -22,6 +22,8 @@ from typing import Callable, Mapping, Sequence
 import torch
 from torch.nn import functional as F
 
+from .. import checks
+
 Acts = Mapping[str, torch.Tensor]
 
 
@@ -48,8 +50,9 @@ class Objective:
                          f"{self.name} - {other.name}")
 
     def __mul__(self, factor: float) -> "Objective":
-        if not isinstance(factor, (int, float)):
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)):
             raise TypeError(f"objectives multiply by numbers only, not {type(factor).__name__}")
+        checks.number(factor, "an objective's factor")
         return Objective(lambda acts: factor * self(acts), self.layers, f"{factor:g} * {self.name}")
 
     __rmul__ = __mul__
@@ -89,7 +92,9 @@ def _act(acts: Acts, layer: str, dims: int) -> torch.Tensor:
     act = acts[layer]
     if act.dim() != dims:
         kind = "(B, C, H, W) map" if dims == 4 else "(B, K) vector"
-        raise ValueError(f"layer {layer!r} gives shape {tuple(act.shape)}, but this objective needs a {kind}")
+        raise ValueError(f"layer {layer!r} gives shape {tuple(act.shape)}, but this objective needs a {kind}: "
+                         f"choose {'a convolutional layer' if dims == 4 else 'the logits layer (logits_layer(model))'}; "
+                         f"see vizlab.list_layers(model)")
     return act
 
 
@@ -98,6 +103,11 @@ def neuron(layer: str, unit, *, y: int | None = None, x: int | None = None) -> O
 
     ``unit`` is a channel index, or one per image to visualize B units at once.
     """
+    checks.layer_name(layer)
+    checks.unit(unit)
+    y = None if y is None else checks.integer(y, "y", minimum=0, hint=" (or None for the centre)")
+    x = None if x is None else checks.integer(x, "x", minimum=0, hint=" (or None for the centre)")
+
     def score(acts):
         act = _act(acts, layer, 4)
         b, c, h, w = act.shape
@@ -105,13 +115,17 @@ def neuron(layer: str, unit, *, y: int | None = None, x: int | None = None) -> O
         _check_index(units, c, "channel", layer)
         i, j = h // 2 if y is None else y, w // 2 if x is None else x
         if not (0 <= i < h and 0 <= j < w):
-            raise ValueError(f"position ({i}, {j}) is outside layer {layer!r}'s {h}x{w} map")
+            raise ValueError(f"position ({i}, {j}) is outside layer {layer!r}'s {h}x{w} map: give y in 0..{h - 1} "
+                             f"and x in 0..{w - 1}, or None for the centre")
         return act[torch.arange(b), units, i, j]
     return Objective(score, [layer], f"neuron({layer}:{unit})")
 
 
 def channel(layer: str, unit) -> Objective:
     """Mean over positions of channel ``unit``: (1/HW) sum_ij a[c, i, j]. One or B units."""
+    checks.layer_name(layer)
+    checks.unit(unit)
+
     def score(acts):
         act = _act(acts, layer, 4)
         units = _per_image(unit, act.shape[0], "channel")
@@ -123,6 +137,8 @@ def channel(layer: str, unit) -> Objective:
 
 def deepdream(layer: str) -> Objective:
     """The whole layer's energy, mean(a^2) (Mordvintsev et al. 2015; Lucid's ``deepdream``)."""
+    checks.layer_name(layer)
+
     def score(acts):
         act = acts[layer]
         return act.pow(2).flatten(1).mean(1)
@@ -132,6 +148,9 @@ def deepdream(layer: str) -> Objective:
 def class_logit(layer: str, k) -> Objective:
     """The pre-softmax score S_k of class ``k`` read at ``layer`` (the model's last layer,
     see ``logits_layer``). The softmax would also reward lowering the other classes."""
+    checks.layer_name(layer)
+    checks.unit(k, "class index k")
+
     def score(acts):
         act = _act(acts, layer, 2)
         ks = _per_image(k, act.shape[0], "class_logit")
@@ -142,12 +161,21 @@ def class_logit(layer: str, k) -> Objective:
 
 def direction(layer: str, vector) -> Objective:
     """Mean over positions of the dot product a[:, i, j] . v with a direction v in channel space."""
+    checks.layer_name(layer)
+    if isinstance(vector, (str, bytes)) or not isinstance(vector, (torch.Tensor, list, tuple)) and \
+            not hasattr(vector, "__array__"):
+        raise TypeError(f"direction's vector must be a tensor or list of numbers, one per channel; "
+                        f"got {checks._show(vector)}")
     vector = torch.as_tensor(vector, dtype=torch.float32).flatten()
+    if vector.numel() == 0 or not torch.isfinite(vector).all() or not vector.abs().sum() > 0:
+        raise ValueError("direction's vector must be non-empty, finite and not all zero "
+                         "(one number per channel of the layer)")
 
     def score(acts):
         act = _act(acts, layer, 4)
         if act.shape[1] != vector.numel():
-            raise ValueError(f"direction has {vector.numel()} entries, layer {layer!r} has {act.shape[1]} channels")
+            raise ValueError(f"direction has {vector.numel()} entries, layer {layer!r} has {act.shape[1]} channels: "
+                             f"give one number per channel ({act.shape[1]})")
         return torch.einsum("bchw,c->b", act, vector.to(act)) / (act.shape[2] * act.shape[3])
     return Objective(score, [layer], f"direction({layer})")
 
@@ -165,10 +193,12 @@ def gram_similarity(act: torch.Tensor) -> torch.Tensor:
 def diversity(layer: str) -> Objective:
     """Reward images that differ in style at ``layer``: the score is minus ``gram_similarity``.
     Add it with a large weight, e.g. ``channel(...) + 100 * diversity(...)`` for a batch of 4."""
+    checks.layer_name(layer)
+
     def score(acts):
         act = _act(acts, layer, 4)
         if act.shape[0] < 2:
-            raise ValueError("diversity compares images in a batch: use a batch of at least 2")
+            raise ValueError("diversity compares images in a batch: use a batch of at least 2 (ascend(..., batch=4))")
         return -gram_similarity(act)
     return Objective(score, [layer], f"diversity({layer})")
 
@@ -178,5 +208,6 @@ def logits_layer(model: torch.nn.Module) -> str:
     ``"classifier.6"``)."""
     leaves = [name for name, m in model.named_modules() if name and not any(m.children())]
     if not leaves:
-        raise ValueError("the model has no named layers to read logits from")
+        raise ValueError("the model has no named layers to read logits from; give its last layer's name "
+                         "to class_logit(layer, k) directly")
     return leaves[-1]

@@ -15,6 +15,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .. import checks
+from ..images import as_batch
+
 # Square root of ImageNet's colour covariance (Lucid, color.py): columns are roughly
 # "brightness", "red-blue" and "green-magenta".
 COLOR_CORRELATION_SVD_SQRT = torch.tensor([[0.26, 0.09, 0.02],
@@ -27,10 +30,7 @@ def _generator(generator: torch.Generator | None) -> torch.Generator:
 
 
 def _hw(size) -> tuple[int, int]:
-    h, w = (size, size) if isinstance(size, int) else tuple(size)
-    if min(h, w) < 1:
-        raise ValueError(f"image size must be positive, got {size!r}")
-    return h, w
+    return checks.size(size, "image size")
 
 
 class PixelImage(nn.Module):
@@ -40,7 +40,13 @@ class PixelImage(nn.Module):
     def __init__(self, size=64, batch: int = 1, *, noise: float = 0.04,
                  generator: torch.Generator | None = None, image: torch.Tensor | None = None):
         super().__init__()
+        checks.integer(batch, "batch", minimum=1)
+        checks.number(noise, "noise", minimum=0, hint=" (std of the start around grey; 0.04 is usual)")
         if image is not None:
+            image = as_batch(image)                  # load_image's rules: [0, 1], uint8 / 255, ...
+            if len(image) not in (1, batch):
+                raise ValueError(f"image holds {len(image)} images for batch={batch}: give one image "
+                                 f"(copied to every slot) or exactly batch of them")
             start = image.detach().float().expand(batch, *image.shape[-3:]).clone()
         else:
             start = 0.5 + noise * torch.randn(batch, 3, *_hw(size), generator=_generator(generator))
@@ -66,6 +72,9 @@ class FourierImage(nn.Module):
     def __init__(self, size=64, batch: int = 1, *, std: float = 0.01, decay_power: float = 1.0,
                  generator: torch.Generator | None = None):
         super().__init__()
+        checks.integer(batch, "batch", minimum=1)
+        checks.number(std, "std", minimum=0)
+        checks.number(decay_power, "decay_power", minimum=0)
         self.size = h, w = _hw(size)
         fy = torch.fft.fftfreq(h)[:, None]
         fx = torch.fft.rfftfreq(w)[None, :]

@@ -21,6 +21,8 @@ from typing import Callable
 import torch
 from torch.nn import functional as F
 
+from .. import checks
+
 
 @dataclass
 class Penalty:
@@ -45,17 +47,21 @@ class PixelOp:
 
 def l2(weight: float, *, center: float = 0.5) -> Penalty:
     """sum (x - center)^2 per image."""
+    _weight(weight, "l2")
     return Penalty("l2", weight, lambda x: (x - center).pow(2).flatten(1).sum(1))
 
 
 def l1(weight: float, *, center: float = 0.5) -> Penalty:
     """sum |x - center| per image: pushes most pixels to exactly grey."""
+    _weight(weight, "l1")
     return Penalty("l1", weight, lambda x: (x - center).abs().flatten(1).sum(1))
 
 
 def total_variation(weight: float, *, beta: float = 2.0) -> Penalty:
     """sum over pixels of ((x[i,j+1]-x[i,j])^2 + (x[i+1,j]-x[i,j])^2)^(beta/2).
     beta=2 avoids the 'spike' artefacts of beta=1 (Mahendran & Vedaldi 2015)."""
+    _weight(weight, "total_variation")
+    checks.number(beta, "total_variation beta", positive=True)
     def fn(x):
         dx = x[..., :-1, 1:] - x[..., :-1, :-1]
         dy = x[..., 1:, :-1] - x[..., :-1, :-1]
@@ -64,8 +70,13 @@ def total_variation(weight: float, *, beta: float = 2.0) -> Penalty:
     return Penalty("tv", weight, fn)
 
 
+def _weight(weight, name: str) -> None:
+    checks.number(weight, f"{name} weight", minimum=0, hint=" (how strongly the penalty counts; 0 turns it off)")
+
+
 def decay(theta: float, *, center: float = 0.5) -> PixelOp:
     """x <- center + (1 - theta)(x - center): L2 decay as an operation (Yosinski's theta_decay)."""
+    checks.number(theta, "decay theta", minimum=0, maximum=1, hint=" (the share pulled back to grey per step)")
     def fn(x, grad, step):
         x.sub_(center).mul_(1 - theta).add_(center)
     return PixelOp("decay", fn)
@@ -91,6 +102,8 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
 def blur(sigma: float, *, every: int = 4) -> PixelOp:
     """Blur with a Gaussian of std ``sigma`` pixels every ``every`` steps (Yosinski: sigma 0.5-1,
     every 4; values in (0, 0.3] 'work poorly')."""
+    checks.number(sigma, "blur sigma", minimum=0, hint=" (in pixels; 0.5-1 is usual)")
+    checks.integer(every, "blur every", minimum=1)
     def fn(x, grad, step):
         if sigma > 0 and (step + 1) % every == 0:
             x.copy_(gaussian_blur(x, sigma))
@@ -105,6 +118,7 @@ def _below_percentile(values: torch.Tensor, percentile: float) -> torch.Tensor:
 
 def clip_pixel_norm(percentile: float, *, center: float = 0.5) -> PixelOp:
     """Set to grey the pixels whose colour norm ||x - center|| is below the percentile (Yosinski)."""
+    checks.number(percentile, "clip_pixel_norm percentile", minimum=0, maximum=100)
     def fn(x, grad, step):
         x.masked_fill_(_below_percentile((x - center).norm(dim=1), percentile), center)
     return PixelOp("clip_pixel_norm", fn)
@@ -113,6 +127,7 @@ def clip_pixel_norm(percentile: float, *, center: float = 0.5) -> PixelOp:
 def clip_contribution(percentile: float, *, center: float = 0.5) -> PixelOp:
     """Set to grey the pixels whose contribution |sum_channels (x - center) * grad| (a linear
     estimate of what the pixel adds to the score) is below the percentile (Yosinski)."""
+    checks.number(percentile, "clip_contribution percentile", minimum=0, maximum=100)
     def fn(x, grad, step):
         contribution = ((x - center) * grad).sum(1).abs()
         x.masked_fill_(_below_percentile(contribution, percentile), center)

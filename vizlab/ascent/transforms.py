@@ -17,6 +17,8 @@ from typing import Callable, Sequence
 import torch
 from torch.nn import functional as F
 
+from .. import checks
+
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
 
@@ -28,6 +30,9 @@ def _randint(low: int, high: int, generator: torch.Generator) -> int:
 def pad(width: int, *, value: float = 0.5) -> Transform:
     """Pad every side by ``width`` pixels of constant ``value`` (grey), so later shifts and
     turns do not pull in black borders."""
+    checks.integer(width, "pad width", minimum=0)
+    checks.number(value, "pad value", minimum=0, maximum=1)
+
     def transform(images, generator):
         return F.pad(images, (width,) * 4, value=value)
     transform.__name__ = f"pad({width})"
@@ -36,10 +41,16 @@ def pad(width: int, *, value: float = 0.5) -> Transform:
 
 def jitter(pixels: int) -> Transform:
     """A random crop ``pixels`` smaller in each direction: a shift by 0..pixels (no wrap-around)."""
+    checks.integer(pixels, "jitter pixels", minimum=0)
+
     def transform(images, generator):
         if pixels <= 0:
             return images
         h, w = images.shape[-2:]
+        if pixels >= min(h, w):                  # two int comparisons: free in the loop
+            raise ValueError(f"jitter({pixels}) crops {pixels} pixels off images of {h}x{w} (as they reach "
+                             f"it, after the transforms before it): use jitter below {min(h, w)} pixels, or a "
+                             f"larger image size; standard_transforms(size) scales its jitter to the size")
         dy, dx = _randint(0, pixels, generator), _randint(0, pixels, generator)
         return images[..., dy:dy + h - pixels, dx:dx + w - pixels]
     transform.__name__ = f"jitter({pixels})"
@@ -56,7 +67,7 @@ def _affine(images: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
 
 def random_scale(scales: Sequence[float]) -> Transform:
     """Zoom by a factor drawn from ``scales`` (Lucid: 0.90..1.10 in steps of 0.02); size unchanged."""
-    scales = list(scales)
+    scales = _choices(scales, "random_scale scales", positive=True)
 
     def transform(images, generator):
         factor = scales[_randint(0, len(scales) - 1, generator)]
@@ -67,7 +78,7 @@ def random_scale(scales: Sequence[float]) -> Transform:
 
 def random_rotate(degrees: Sequence[float]) -> Transform:
     """Turn by an angle drawn from ``degrees`` about the image centre; size unchanged."""
-    degrees = list(degrees)
+    degrees = _choices(degrees, "random_rotate degrees")
 
     def transform(images, generator):
         angle = math.radians(degrees[_randint(0, len(degrees) - 1, generator)])
@@ -77,6 +88,14 @@ def random_rotate(degrees: Sequence[float]) -> Transform:
         return _affine(images, torch.tensor([[c, -s], [s, c]]))
     transform.__name__ = "random_rotate"
     return transform
+
+
+def _choices(values, name: str, *, positive: bool = False) -> list[float]:
+    """A non-empty list of finite numbers (> 0 if ``positive``) to draw from."""
+    if not isinstance(values, (list, tuple, range)) or len(values) == 0:
+        raise TypeError(f"{name} must be a non-empty list of numbers to draw from, e.g. [0.9, 1.0, 1.1]; "
+                        f"got {checks._show(values)}")
+    return [checks.number(v, f"each of {name}", positive=positive) for v in values]
 
 
 def compose(transforms: Sequence[Transform]) -> Transform:
@@ -90,6 +109,8 @@ def compose(transforms: Sequence[Transform]) -> Transform:
 def standard_transforms(size: int) -> list[Transform]:
     """Lucid's ``standard_transforms`` (pad 12, jitter 8, scale 0.9-1.1, rotate +-10 deg, jitter 4),
     with the pixel sizes scaled from 128 px to ``size`` (at least 1 px)."""
+    checks.integer(size, "size", minimum=1, hint=" (the image size in pixels)")
+
     def px(n: int) -> int:
         return max(1, round(n * size / 128))
     return [

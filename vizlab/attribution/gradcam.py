@@ -15,14 +15,20 @@ from torch import nn
 from torch.autograd.graph import GradientEdge
 from torch.nn import functional as F
 
+from .. import checks
 from ..probe import Probe
 from .guided import guided_backprop
 from .targets import fixed_targets, input_leaf, target_scores
 
 
 def gradcam(model: nn.Module, images, target=None, *, layer: str, upsample: bool = True) -> torch.Tensor:
-    """Grad-CAM at ``layer``: (B, H, W) upsampled bilinearly to the image, or (B, h, w)."""
-    x = input_leaf(model, images)
+    """Grad-CAM at ``layer``: (B, H, W) upsampled bilinearly to the image, or (B, h, w).
+
+    A layer whose map is 1x1 (after global pooling) is refused: with one position the map is a
+    single number, so the upsampled map is constant and says nothing about where.
+    """
+    checks.layer_name(layer)
+    x = input_leaf(model, images, target, what="gradcam")
     acts, grads = _layer_and_gradient(model, x, target, layer)
     alpha = grads.mean((2, 3), keepdim=True)                  # (B, K, 1, 1)
     cam = (alpha * acts.detach()).sum(1).clamp(min=0)        # (B, h, w)
@@ -38,7 +44,12 @@ def _layer_and_gradient(model, x, target, layer: str) -> tuple[torch.Tensor, tor
     acts = probe.run(x)[layer]
     if acts.dim() != 4:
         raise ValueError(f"Grad-CAM needs a convolutional layer with output (B, C, H, W); layer {layer!r} "
-                         f"gives {tuple(acts.shape)}. See vizlab.list_layers(model).")
+                         f"gives {tuple(acts.shape)}. Choose a layer with a spatial map, see vizlab.list_layers(model).")
+    if acts.shape[2] * acts.shape[3] == 1:
+        raise ValueError(f"Grad-CAM at layer {layer!r} would be constant: its map is 1x1, so each image gets "
+                         f"one number sum_k alpha_k A_k, spread evenly over the image. Choose an earlier "
+                         f"layer whose map is larger than 1x1 (the last ReLU before global pooling, "
+                         f"e.g. 'relu4' for ShapeNet); see vizlab.list_layers(model)")
     return acts, _gradient_at_layer(target_scores(probe.output, target).sum(), acts)
 
 
@@ -56,6 +67,7 @@ def _gradient_at_layer(score: torch.Tensor, recorded: torch.Tensor) -> torch.Ten
 
 def guided_gradcam(model: nn.Module, images, target=None, *, layer: str) -> torch.Tensor:
     """Guided backprop times the upsampled Grad-CAM map, (B, 3, H, W)."""
-    images = input_leaf(model, images).detach()
+    checks.layer_name(layer)
+    images = input_leaf(model, images, target, what="guided_gradcam").detach()
     target = fixed_targets(model, images, target)
     return guided_backprop(model, images, target) * gradcam(model, images, target, layer=layer)[:, None]

@@ -18,18 +18,23 @@ from contextlib import nullcontext
 import torch
 from torch import nn
 
+from .. import checks
 from ..relu_rules import relu_rules
 from .targets import fixed_targets, input_leaf, target_scores
 
 
-@torch.enable_grad()
 def gradient(model: nn.Module, images, target=None, *, rule: str | None = None) -> torch.Tensor:
     """``dS_target / d images``, signed, (B, 3, H, W).
 
     ``rule`` (``"guided"`` or ``"deconvnet"``) swaps the backward rule of every ReLU (see
     ``relu_rules``); ``None`` is plain autograd.
     """
-    x = input_leaf(model, images)
+    return _gradient(model, input_leaf(model, images, target, what="gradient"), target, rule)
+
+
+@torch.enable_grad()
+def _gradient(model: nn.Module, x: torch.Tensor, target, rule: str | None) -> torch.Tensor:
+    """``gradient`` of an input ``x`` already checked and made a leaf (noisy copies may leave [0, 1])."""
     rules = relu_rules(rule) if rule is not None else nullcontext()
     with rules: logits = model(x)  # noqa: E701 (one line: see vizlab/probe.py)
     score = target_scores(logits, target).sum()  # images are independent: one backward for all
@@ -59,11 +64,12 @@ def smoothgrad(model: nn.Module, images, target=None, *, samples: int = 50, nois
     Noisy copies are batched ``batch_size`` at a time. Every copy explains the class of the
     clean image (``target=None`` is resolved on the clean image first).
     """
-    if not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"samples must be a positive integer, got {samples!r}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0 (a fraction of the [0, 1] range), got {noise!r}")
-    x = input_leaf(model, images).detach()
+    checks.integer(samples, "samples", minimum=1)
+    checks.number(noise, "noise", minimum=0, hint=" (a fraction of the [0, 1] range; 0.1-0.2 is usual)")
+    checks.integer(batch_size, "batch_size", minimum=1)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {checks._show(generator)}")
+    x = input_leaf(model, images, target, what="smoothgrad").detach()
     target = fixed_targets(model, x, target)
     generator = generator or torch.Generator().manual_seed(0)
     total = x.new_zeros(x.shape if signed else x[:, 0].shape)
@@ -72,7 +78,7 @@ def smoothgrad(model: nn.Module, images, target=None, *, samples: int = 50, nois
         k = min(copies_per_batch, samples - start)
         eps = torch.randn((k, *x.shape), generator=generator, device=generator.device).to(x.device)
         noisy = (x + noise * eps).flatten(0, 1)  # (k*B, 3, H, W): copy-major
-        grad = gradient(model, noisy, _repeat_target(target, k))
+        grad = _gradient(model, noisy.requires_grad_(True), _repeat_target(target, k), None)
         grad = grad if signed else channel_max(grad)
         total += grad.unflatten(0, (k, len(x))).sum(0)
     return total / samples

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .. import checks
 from ..probe import Probe
 from .gradients import gradient
 from ..relu_rules import relu_rules
@@ -38,7 +39,15 @@ def project_unit(model: nn.Module, images, layer: str, channel: int, *, position
     down with ``rule`` (``"deconvnet"``, ``"guided"`` or ``"gradient"``). The kept activation
     keeps its value, so a unit that does not fire projects to zero.
     """
-    x = input_leaf(model, images)
+    checks.layer_name(layer)
+    checks.integer(channel, "channel", minimum=0)
+    if position is not None and (not isinstance(position, (tuple, list)) or len(position) != 2):
+        raise TypeError(f"position must be (row, column) of ints or None (the largest unit), got "
+                        f"{checks._show(position)}")
+    if position is not None:
+        position = (checks.integer(position[0], "position row", minimum=0),
+                    checks.integer(position[1], "position column", minimum=0))
+    x = input_leaf(model, images, what="project_unit")
     probe = Probe(model, layer, stop_early=True)
     with torch.enable_grad(), relu_rules(rule): acts = probe.run(x)[layer]  # noqa: E701 (see vizlab/probe.py)
     seed = _one_unit(acts, layer, channel, position)
@@ -66,7 +75,8 @@ def _one_unit(acts: torch.Tensor, layer: str, channel: int, position) -> torch.T
     else:
         i, j = position
         if not (0 <= i < height and 0 <= j < width):
-            raise ValueError(f"position {position} is outside layer {layer!r}'s {height}x{width} map")
+            raise ValueError(f"position {position} is outside layer {layer!r}'s {height}x{width} map: give (i, j) "
+                             f"with 0 <= i < {height} and 0 <= j < {width}, or None for the most active unit")
         rows, cols = torch.full_like(batch, i), torch.full_like(batch, j)
     seed[batch, channel, rows, cols] = values[batch, rows, cols]
     return seed

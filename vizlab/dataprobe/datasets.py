@@ -2,14 +2,16 @@
 torch ``Dataset`` of images or ``(image, label)`` pairs, or a folder of image files."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from .. import checks
+
 from ..data.shapes import Shapes
+from ..images import as_batch
 
 
 def as_dataset(data) -> Dataset:
@@ -17,9 +19,9 @@ def as_dataset(data) -> Dataset:
     if isinstance(data, Shapes):
         return TensorDataset(data.images, data.labels)
     if isinstance(data, torch.Tensor):
-        if data.dim() != 4 or data.shape[1] != 3:
+        if data.dim() != 4:
             raise ValueError(f"an image batch must have shape (N, 3, H, W); got {tuple(data.shape)}")
-        return TensorDataset(data)
+        return TensorDataset(as_batch(data))      # load_image's rules: uint8 / 255, [0, 1], ...
     if isinstance(data, (str, Path)):
         return image_folder(data)
     if isinstance(data, Dataset):
@@ -33,6 +35,7 @@ def image_folder(root, *, size: int = 64) -> Dataset:
     ``size`` and scaled to [0, 1] (all images of a batch must share one size)."""
     from torchvision import datasets, transforms
 
+    checks.integer(size, "size", minimum=1, hint=" (images are resized to size x size)")
     if not Path(root).is_dir():
         raise FileNotFoundError(f"No folder at {root!s}; ImageFolder expects root/<class name>/<image files>")
     return datasets.ImageFolder(str(root), transform=transforms.Compose([
@@ -52,8 +55,7 @@ def image_at(dataset: Dataset, index: int) -> torch.Tensor:
 
 def batches(dataset: Dataset, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """(images (B, 3, H, W), labels (B,) or None), in dataset order, one batch in memory at a time."""
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    checks.integer(batch_size, "batch_size", minimum=1)
     for item in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0):
         images, labels = split_item(item)
         if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3:
@@ -62,24 +64,25 @@ def batches(dataset: Dataset, batch_size: int) -> Iterator[tuple[torch.Tensor, t
         yield images, labels if isinstance(labels, torch.Tensor) else None
 
 
-def progress_printer(total: int, *, label: str = "images") -> Callable[[int], None]:
-    """A progress report that works in terminals and notebooks alike: one line, rewritten with
-    ``\\r``, at most ~5 times a second, and a final line when done."""
-    started, last = time.perf_counter(), [0.0]
+def progress_bar(total: int, *, label: str = "images") -> Callable[[int], None]:
+    """A ``tqdm.auto`` bar: a widget in notebooks, a text line in terminals. ``report(done)``
+    moves it to ``done`` of ``total`` and closes it when all are done."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit=" " + label, unit_scale=False, leave=True)
 
     def report(done: int) -> None:
-        now = time.perf_counter()
-        if done < total and now - last[0] < 0.2:
-            return
-        last[0] = now
-        rate = done / max(now - started, 1e-9)
-        end = "\n" if done >= total else ""
-        print(f"\r{done:>{len(str(total))}}/{total} {label} ({rate:,.0f}/s)", end=end, flush=True)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
     return report
 
 
 def make_progress(progress, total: int) -> Callable[[int], None]:
-    """``progress`` may be True (print), False/None (silent) or a callable ``f(done)``."""
+    """``progress`` may be True (a tqdm bar), False/None (silent) or a callable ``f(done)``."""
     if callable(progress):
         return progress
-    return progress_printer(total) if progress else (lambda done: None)
+    if progress not in (True, False, None):
+        raise TypeError(f"progress must be True (a progress bar), False or a function f(done), "
+                        f"got {checks._show(progress)}")
+    return progress_bar(total) if progress else (lambda done: None)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from .. import checks
 from ..probe import capture
 from .datasets import as_dataset, batches, make_progress
 
@@ -22,8 +24,11 @@ def features(model: torch.nn.Module, data, layer: str, *, pool: str = "flatten",
     ``pool``: "flatten" keeps every unit (D = C H W); "avg" or "max" pools each channel over
     space (D = C), which ignores where in the image a pattern was.
     """
-    if pool not in ("flatten", "avg", "max"):
+    checks.model(model, "features")
+    checks.layer_name(layer)
+    if not isinstance(pool, str) or pool not in ("flatten", "avg", "max"):
         raise ValueError(f"pool must be 'flatten', 'avg' or 'max', got {pool!r}")
+    checks.integer(batch_size, "batch_size", minimum=1)
     dataset = as_dataset(data)
     report, parts, labels, done = make_progress(progress, len(dataset)), [], [], 0
     for images, batch_labels in batches(dataset, batch_size):
@@ -35,7 +40,7 @@ def features(model: torch.nn.Module, data, layer: str, *, pool: str = "flatten",
         done += len(images)
         report(done)
     if not parts:
-        raise ValueError("the dataset is empty")
+        raise ValueError("the dataset is empty: pass at least one image (e.g. make_shapes(256))")
     return torch.cat(parts), (torch.cat(labels) if all(lab is not None for lab in labels) else None)
 
 
@@ -48,12 +53,16 @@ def nearest_neighbours(queries: torch.Tensor, database: torch.Tensor, *, k: int 
     time; the distances returned are then recomputed directly as |a - b|, so a query that is in
     the database finds itself at distance exactly 0.
     """
+    for name, t in (("queries", queries), ("database", database)):
+        if not isinstance(t, torch.Tensor) or t.is_complex() or t.dtype == torch.bool:
+            raise TypeError(f"{name} must be a real tensor of features (N, D), got {checks._show(t)}")
+    checks.integer(chunk, "chunk", minimum=1)
     single = queries.dim() == 1
     queries, database = queries.reshape(-1, database.shape[-1]) if single else queries, database
     if queries.dim() != 2 or database.dim() != 2 or queries.shape[1] != database.shape[1]:
         raise ValueError(f"queries (Q, D) and database (N, D) must share D; got {tuple(queries.shape)} "
                          f"and {tuple(database.shape)}")
-    if not isinstance(k, int) or not 1 <= k <= len(database):
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(database):
         raise ValueError(f"k must be an integer in 1..{len(database)} (the database size), got {k!r}")
     db = database.double()
     db_sq = (db * db).sum(1)
@@ -81,9 +90,14 @@ class Embedding:
 
 def pca_2d(feats: torch.Tensor) -> Embedding:
     """Centre, project on the first two principal axes (scikit-learn's PCA, exact SVD)."""
+    array = _numpy(feats, need=3)
+    if not (array.std(0) > 0).any():
+        raise ValueError(f"PCA of constant features: all {len(array)} rows are the same vector (a dead layer, "
+                         f"or identical images), so there is no variance and no principal axis. Choose another "
+                         f"layer, or check that the images differ")
     PCA = _sklearn("decomposition").PCA
     pca = PCA(n_components=2, svd_solver="full")
-    points = pca.fit_transform(_numpy(feats, need=3))
+    points = pca.fit_transform(array)
     return Embedding(torch.from_numpy(points).float(), "pca", tuple(map(float, pca.explained_variance_ratio_)))
 
 
@@ -92,6 +106,9 @@ def tsne_2d(feats: torch.Tensor, *, perplexity: float = 30.0, seed: int = 0, pca
     to ``pca_dims`` dimensions with PCA, as van der Maaten & Hinton did. Gaps between clusters
     and cluster sizes mean nothing; ``perplexity`` must be below the number of points."""
     array = _numpy(feats, need=3)
+    checks.number(perplexity, "perplexity", positive=True)
+    checks.seed(seed)
+    checks.integer(pca_dims, "pca_dims", minimum=2)
     if not 0 < perplexity < len(array):
         raise ValueError(f"perplexity must be in (0, {len(array)}) for {len(array)} points, got {perplexity}")
     if array.shape[1] > pca_dims and len(array) > pca_dims:
@@ -102,9 +119,15 @@ def tsne_2d(feats: torch.Tensor, *, perplexity: float = 30.0, seed: int = 0, pca
 
 
 def _numpy(feats: torch.Tensor, *, need: int):
+    if not isinstance(feats, torch.Tensor) or feats.is_complex() or feats.dtype == torch.bool:
+        raise TypeError(f"features must be a real tensor (N, D), e.g. from features(model, data, layer); "
+                        f"got {checks._show(feats)}")
     if feats.dim() != 2 or len(feats) < need:
         raise ValueError(f"features must be (N, D) with at least {need} rows; got {tuple(feats.shape)}")
-    return feats.detach().cpu().double().numpy()
+    array = feats.detach().cpu().double().numpy()
+    if not np.isfinite(array).all():
+        raise ValueError("features contain NaN or infinite values; check the model's weights and the images")
+    return array
 
 
 def _sklearn(module: str):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .. import checks
 from ..probe import Probe, _device, get_layer
 
 # Layers that act on each pixel alone (in eval mode): they leave the field as it is.
@@ -114,7 +115,7 @@ def receptive_fields(model: nn.Module, *, input_size=None) -> dict[str, Field]:
     that the layers run in this order and that each one's output has the shape the chain
     predicts; a branch breaks that and ends the chain. ``input_size`` is (H, W) or an int.
     """
-    size = _pair(input_size or getattr(model, "input_size", 224))
+    size = _input_size(model, input_size)
     layers = _chain_layers(model)
     shapes = _output_shapes(model, [name for name, _ in layers], size)
     fields, r, j, p = {}, (1, 1), (1, 1), (0, 0)
@@ -144,7 +145,7 @@ def receptive_fields(model: nn.Module, *, input_size=None) -> dict[str, Field]:
 
 def receptive_field(model: nn.Module, layer: str, *, input_size=None) -> Field:
     """The field of ``layer``; ``NotAChainError`` names the layer where the analytic rule stops."""
-    get_layer(model, layer)  # an unknown name gets the list of layers
+    get_layer(model, checks.layer_name(layer))  # an unknown name gets the list of layers
     fields = receptive_fields(model, input_size=input_size)
     if layer in fields:
         return fields[layer]
@@ -172,7 +173,10 @@ def measure_receptive_field(model: nn.Module, layer: str, *, unit=None, input_si
     support inside the image: a field that leaves the image shows up clipped (``box.clipped``
     is then unknown, so make ``input_size`` large enough that a central unit fits).
     """
-    size = _pair(input_size or getattr(model, "input_size", 224))
+    size = _input_size(model, input_size)
+    get_layer(model, checks.layer_name(layer))
+    if unit is not None and (not isinstance(unit, (tuple, list)) or len(unit) != 2):
+        raise TypeError(f"unit must be (y, x) or None for the centre, got {checks._show(unit)}")
     ones = _all_ones_copy(model)
     image = torch.ones(1, 3, *size, dtype=torch.float64, device=_device(model), requires_grad=True)
     act = Probe(ones, layer, stop_early=True).run(image)[layer]
@@ -262,6 +266,15 @@ def _is_global_pool(module, hw, out) -> bool:
 def _is_identity_pool(module, hw, out) -> bool:
     adaptive = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
     return isinstance(module, adaptive) and len(out) == 3 and out[-2:] == hw
+
+
+def _input_size(model: nn.Module, input_size) -> tuple[int, int]:
+    """``input_size`` checked (0 is not "the default": None is), or the model's ``input_size``."""
+    if input_size is None:
+        return _pair(getattr(model, "input_size", 224))
+    hw = checks.size(input_size, "input_size", hint=" (or None for the model's input_size)")
+    checks.image_fits(model, hw, "input_size")
+    return hw
 
 
 def _pair(value) -> tuple[int, int]:

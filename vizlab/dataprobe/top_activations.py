@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .. import checks
 from ..probe import Probe, _device
 from .datasets import as_dataset, batches, image_at, make_progress
 from .receptive_field import Box, receptive_field
@@ -71,8 +72,12 @@ def top_activations(model: torch.nn.Module, data, layer: str, *, channels=None, 
     all. Runs under ``no_grad`` on the model's device, stopping the forward pass at ``layer``.
     Returns {channel: [Record, ...]}; ``crops=False`` skips the receptive-field crops.
     """
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    checks.model(model, "top_activations")
+    checks.layer_name(layer)
+    checks.integer(k, "k", minimum=1, hint=" (how many images to keep per channel)")
+    checks.integer(batch_size, "batch_size", minimum=1)
+    if not isinstance(largest, bool) or not isinstance(crops, bool):
+        raise TypeError(f"largest and crops must be True or False, got largest={largest!r}, crops={crops!r}")
     dataset = as_dataset(data)
     tracker, chosen, image_size, spatial = _scan(model, dataset, layer, channels, k, largest, batch_size,
                                                  make_progress(progress, len(dataset)))
@@ -99,13 +104,15 @@ def _scan(model, dataset, layer, channels, k, largest, batch_size, report):
             seen += len(images)
             report(seen)
     if tracker is None:
-        raise ValueError("the dataset is empty")
+        raise ValueError("the dataset is empty: pass at least one image (e.g. make_shapes(256))")
     return tracker, chosen, image_size, spatial
 
 
 def _check_channels(channels, count: int, layer: str) -> list[int]:
+    if channels is not None and not isinstance(channels, (int, list, tuple, range)) or isinstance(channels, bool):
+        raise TypeError(f"channels must be an int, a list of ints or None (all), got {checks._show(channels)}")
     chosen = list(range(count)) if channels is None else [channels] if isinstance(channels, int) else list(channels)
-    bad = [c for c in chosen if not isinstance(c, int) or not 0 <= c < count]
+    bad = [c for c in chosen if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < count]
     if bad or not chosen:
         raise ValueError(f"channels {bad or chosen} are not in layer {layer!r}, which has channels 0..{count - 1}")
     return chosen

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .. import checks
 from ..data.shapes import make_shapes
 from .shapenet import MEAN, STD, ShapeNet
 
@@ -43,6 +44,7 @@ class TrainResult:
 
 def train_shapenet(config: TrainConfig = TrainConfig(), *, log=print) -> TrainResult:
     """Train a fresh ShapeNet; ``log`` receives one line per epoch (pass ``None`` for silence)."""
+    _check_config(config)
     torch.manual_seed(config.seed)
     net = ShapeNet()
     with torch.no_grad():
@@ -74,6 +76,19 @@ def train_shapenet(config: TrainConfig = TrainConfig(), *, log=print) -> TrainRe
             log(f"epoch {row['epoch']}/{config.epochs}  loss {row['loss']:.3f}  "
                 f"held-out accuracy {accuracy:.3f}  ({row['seconds']:.0f} s)")
     return result
+
+
+def _check_config(config: TrainConfig) -> None:
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {checks._show(config)}")
+    checks.integer(config.epochs, "epochs", minimum=1)
+    checks.integer(config.batch_size, "batch_size", minimum=1)
+    checks.integer(config.images_per_epoch, "images_per_epoch", minimum=config.batch_size,
+                   hint=" (at least one batch)")
+    checks.number(config.lr, "lr", positive=True)
+    checks.seed(config.seed)
+    checks.integer(config.image_size, "image_size", minimum=7, hint=" (conv1's kernel is 7x7)")
+    checks.number(config.conv1_init_scale, "conv1_init_scale", positive=True)
 
 
 @torch.no_grad()

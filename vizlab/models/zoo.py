@@ -21,6 +21,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +30,15 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .. import checks
 from ..data.shapes import CLASSES
 from .shapenet import MEAN as SHAPES_MEAN, STD as SHAPES_STD, ShapeNet
 
 SHAPENET_WEIGHTS = Path(__file__).parent / "weights" / "shapenet.pt"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-DOWNLOAD_TIMEOUT_S = 20
+DOWNLOAD_TIMEOUT_S = 20          # the longest wait for any single read (a dead connection)
+DOWNLOAD_DEADLINE_S = 900        # the whole download (a connection that trickles); see _download
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -83,8 +86,12 @@ def available_models() -> list[str]:
 def load_model(name: str = "shapenet", *, weights: str | Path = "pretrained", device: str | torch.device = "cpu") -> nn.Module:
     """The model ``name`` (see ``available_models()``), ready for vizlab: eval mode, frozen, [0, 1] input."""
     spec = _spec(name)
+    if not isinstance(weights, (str, os.PathLike)):
+        raise TypeError(f"weights must be 'pretrained', 'random' or the path of a weights file, "
+                        f"got {checks._show(weights)}")
+    device = _device_arg(device)
     model = spec.build()
-    if isinstance(weights, Path) or weights not in ("pretrained", "random"):
+    if isinstance(weights, os.PathLike) or weights not in ("pretrained", "random"):
         _load(model, _read_weights_file(name, weights), name, source=str(weights))
     elif weights == "pretrained":
         _load(model, _pretrained_state_dict(name, spec), name, source="the pretrained file")
@@ -93,6 +100,18 @@ def load_model(name: str = "shapenet", *, weights: str | Path = "pretrained", de
     model.name, model.input_size, model.class_names = name, spec.input_size, _class_names(spec)
     model.requires_grad_(False)
     return model.eval().to(device)
+
+
+def _device_arg(device) -> torch.device:
+    """``device`` as a torch.device that exists on this machine."""
+    try:
+        device = torch.device(device)
+    except (TypeError, RuntimeError, ValueError):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:0', 'mps' or a torch.device, "
+                         f"got {checks._show(device)}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r} but this machine has no CUDA GPU: use device='cpu'")
+    return device
 
 
 def normalized(model: nn.Module, mean, std) -> nn.Module:
@@ -124,7 +143,7 @@ def _normalizing_subclass(cls: type) -> type:
 
 
 def _spec(name: str) -> ModelSpec:
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         close = difflib.get_close_matches(str(name), MODELS, n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(f"Unknown model {name!r}.{hint} Available models: {', '.join(MODELS)}.")
@@ -149,24 +168,38 @@ def _read_weights_file(name: str, path) -> dict:
         raise FileNotFoundError(
             f"weights={str(path)!r} is not a file. Pass weights='pretrained', weights='random' "
             f"or the path of a file holding a state dict for {name!r}.")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # pickle, zip and torch errors alike: the file is not a state dict
+        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{path} is not a PyTorch weights file that vizlab can read ({reason}). "
+                         f"Pass a file saved with torch.save(model.state_dict(), path), e.g. by "
+                         f"'vizlab train --out {path.name}', or weights='pretrained'") from None
     if not isinstance(state, dict):
-        raise ValueError(f"{path} does not hold a state dict (a mapping of parameter names to tensors).")
+        raise ValueError(f"{path} does not hold a state dict (a mapping of parameter names to tensors); "
+                         f"save one with torch.save(model.state_dict(), path)")
     return state
 
 
 def _load(model: nn.Module, state: dict, name: str, source: str) -> None:
+    """Load ``state``, refusing another architecture's weights and non-finite values (NaN/Inf
+    weights give NaN everywhere downstream, far from the cause)."""
     try:
         model.load_state_dict(state)
-    except RuntimeError as error:
-        wrong = str(error).split("\n\t", 1)[-1][:500]
-        raise ValueError(f"{source} does not hold weights for {name!r}: {wrong}") from None
+    except (RuntimeError, TypeError, AttributeError, KeyError) as error:
+        wrong = " ".join(str(error).split("\n\t", 1)[-1].split())[:300]
+        raise ValueError(f"{source} does not hold weights for {name!r} ({wrong}). Pass a file saved from "
+                         f"load_model({name!r}) (e.g. by 'vizlab train'), or weights='pretrained'") from None
+    for key, value in model.state_dict().items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{source} holds NaN or infinite values in {key!r}: the training that made it "
+                             f"diverged. Retrain (e.g. with a smaller lr) or use weights='pretrained'")
 
 
 def _pretrained_state_dict(name: str, spec: ModelSpec) -> dict:
     if spec.torchvision_weights is None:
-        return torch.load(SHAPENET_WEIGHTS, map_location="cpu", weights_only=True)
-    return torch.load(fetch_weights(name), map_location="cpu", weights_only=True)
+        return _read_weights_file(name, SHAPENET_WEIGHTS)
+    return _read_weights_file(name, fetch_weights(name))
 
 
 def weights_path(name: str) -> Path:
@@ -199,14 +232,30 @@ def fetch_weights(name: str) -> Path:
         f"  * or use random weights for a sanity check: load_model({name!r}, weights='random').")
 
 
-def _download(url: str, path: Path) -> None:
-    """Download to a temporary file first, so an interrupted download never leaves a broken cache."""
+def _download(url: str, path: Path, *, deadline_s: float | None = None) -> None:
+    """Download to a temporary file first, so an interrupted download never leaves a broken cache.
+
+    Each read waits at most ``DOWNLOAD_TIMEOUT_S`` (a dead connection) and the whole download at
+    most ``deadline_s`` (default ``DOWNLOAD_DEADLINE_S``; a connection that trickles bytes would
+    otherwise hang a lesson for hours); a ``tqdm.auto`` bar shows the progress.
+    """
+    from tqdm.auto import tqdm
+
+    deadline_s = DOWNLOAD_DEADLINE_S if deadline_s is None else deadline_s
     path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False) as partial:
         try:
             with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                shutil.copyfileobj(response, partial)
+                total = int(response.headers.get("Content-Length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True, desc=path.name) as bar:
+                    while chunk := response.read(1 << 16):
+                        partial.write(chunk)
+                        bar.update(len(chunk))
+                        if time.monotonic() - started > deadline_s:
+                            raise TimeoutError(f"it took longer than {deadline_s:.0f} s (got {bar.n:,} bytes)")
         except BaseException:
+            partial.close()
             os.unlink(partial.name)
             raise
     os.replace(partial.name, path)

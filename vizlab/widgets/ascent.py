@@ -17,6 +17,7 @@ import threading
 import ipywidgets as widgets
 import torch
 
+from .. import checks
 from ..ascent.recipes import KINDS, Recipe, run_recipe
 from ..images import image_grid
 from ..probe import list_layers
@@ -66,6 +67,7 @@ class AscentExplorer(widgets.VBox):
         self.status = widgets.HTML("Choose a unit and press Run.")
 
         self._update_model()
+        _check_start(self, layer, unit, steps, size)  # refuse rather than let the sliders clamp
         if layer is not None:
             self.layer.value = layer
         self.unit.value = unit
@@ -183,6 +185,17 @@ class AscentExplorer(widgets.VBox):
         text = frame.message or f"step {frame.step}/{frame.steps}: score {frame.score:.3f}"
         self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
         self.frames_shown += 1
+
+
+def _check_start(explorer: AscentExplorer, layer, unit, steps, size) -> None:
+    if layer is not None and layer not in explorer.layer.options:
+        raise ValueError(f"layer={layer!r} is not a spatial layer of this model; choose one of "
+                         f"{', '.join(map(repr, explorer.layer.options))}")
+    count = explorer._layer_shapes()[layer or explorer.layer.value][0]
+    checks.integer(unit, "unit", minimum=0, maximum=count - 1, hint=f" (the channels of {layer or explorer.layer.value})")
+    for name, value, control in (("steps", steps, explorer.steps), ("size", size, explorer.size)):
+        checks.integer(value, name, minimum=control.min, maximum=control.max,
+                       hint=f" (the slider's range; multiples of {control.step})")
 
 
 def score_curve_svg(scores: list[float], steps: int, *, width: int = 260, height: int = 120) -> str:

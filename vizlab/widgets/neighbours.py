@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import torch
 
+from .. import checks
 from ..dataprobe.datasets import as_dataset, image_at
 from ..dataprobe.feature_space import features, nearest_neighbours, pca_2d, tsne_2d
 from ..dataprobe.plot import embedding_scatter, figure_png
@@ -18,6 +19,7 @@ class NeighboursExplorer(widgets.VBox):
 
     def __init__(self, model: torch.nn.Module, data, layer: str, *, k: int = 8, pool: str = "avg",
                  class_names=None, batch_size: int = 64, width: int = 600):
+        checks.integer(k, "k", minimum=1, hint=" (neighbours shown)")
         self.dataset = as_dataset(data)
         self.class_names = class_names or getattr(self.dataset, "classes", None)
         self.k, self.layer = k, layer
@@ -59,6 +61,7 @@ class EmbeddingPlot(widgets.VBox):
 
     def __init__(self, feats: torch.Tensor, labels=None, class_names=None, *, images=None,
                  perplexity: float = 30.0, seed: int = 0, width: int = 520):
+        checks.number(perplexity, "perplexity", positive=True)
         self.feats, self.labels, self.class_names, self.images = feats, labels, class_names, images
         self.perplexity, self.seed = perplexity, seed
         self._maps = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import torch
 
+from .. import checks
 from ..dataprobe.top_activations import top_activations
 from ..images import image_grid
 from .render import image_png
@@ -21,6 +22,8 @@ class TopPatchesExplorer(widgets.VBox):
         layers = [layers] if isinstance(layers, str) else list(layers)
         if not layers:
             raise ValueError("TopPatchesExplorer needs at least one layer name; see vizlab.list_layers(model)")
+        checks.integer(k, "k", minimum=1, hint=" (patches shown per grid)")
+        checks.integer(batch_size, "batch_size", minimum=1)
         self.model, self.data, self.k, self.batch_size = model, data, k, batch_size
         self._scans: dict[str, tuple[dict, dict]] = {}
         self.layer = widgets.Dropdown(options=layers, description="layer")
