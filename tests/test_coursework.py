@@ -77,3 +77,17 @@ def test_every_lesson_with_exercises_ends_with_stubs_and_a_check_for_each():
                 f"lesson {lesson} needs a stub for `{exercise.answer}` under its exercises"
             assert any(kind == "code" and f'grader.check("{name}")' in s for kind, s in tail), \
                 f"lesson {lesson} needs a grader.check(\"{name}\") cell"
+
+
+@pytest.mark.parametrize("lesson,name", CASES)
+def test_a_right_answer_in_float64_passes_too(lesson, name):
+    """Students compute in double precision at times; a check must not trip over the dtype."""
+    import torch
+
+    exercise = Grader(lesson).exercises[name]
+    reference = getattr(_solutions(lesson), exercise.answer)
+
+    def in_float64(*args):
+        out = reference(*args)
+        return out.double() if isinstance(out, torch.Tensor) and out.is_floating_point() else out
+    assert run_check(exercise, in_float64).passed

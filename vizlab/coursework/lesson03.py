@@ -56,6 +56,7 @@ def _check_nearest(fn) -> None:
                         "one row per query, k indices each")
         if out.is_floating_point():
             raise Wrong("nearest(...) returned values, not indices", "return the indices (an integer tensor)")
+        out = out.long()
         if torch.equal(out, expected):
             continue
         far = vizlab_distances(queries, database).topk(k, dim=1).indices

@@ -39,7 +39,7 @@ def _check_saliency(fn) -> None:
             raise Wrong(f"the map has shape {tuple(out.shape)}, one value per colour channel",
                         "take the largest magnitude over the colour channels: .abs().amax(1)")
         if isinstance(out, torch.Tensor) and out.shape == expected.shape:
-            _diagnose(out.detach(), model, images, target)
+            _diagnose(out.detach().float(), model, images, target)   # any float dtype is fine
         compare_tensors(out, expected, what="saliency_map(model, images, target)",
                         hint="M = max over colour channels of |dS_c / dx|, S_c the logit of the target class")
         if not torch.equal(given, images):

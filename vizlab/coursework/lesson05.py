@@ -29,10 +29,13 @@ def _check_rule(fn, rule: str, name: str) -> None:
     for z, signal in _cases(500 + len(rule)):
         out = fn(z.clone(), signal.clone())
         if isinstance(out, torch.Tensor) and out.shape == z.shape:
+            if out.dtype == torch.bool:
+                raise Wrong("the result is a mask (True/False), not the signal passed down", "multiply the mask by R")
+            got = out.detach().float()
             for other, said in others.items():
-                if other != rule and torch.allclose(out, rule_backward(z, signal, other)):
+                if other != rule and torch.allclose(got, rule_backward(z, signal, other)):
                     raise Wrong(f"this is {said}", masks[rule])
-            if torch.allclose(out, signal.clamp(min=0) * z):
+            if torch.allclose(got, signal.clamp(min=0) * z):
                 raise Wrong("the result is multiplied by z", "the ReLU passes the signal R itself, masked: no factor z")
         compare_tensors(out, rule_backward(z, signal, rule), what=f"{name}(z, signal)", hint=masks[rule])
 

@@ -36,7 +36,7 @@ def _check_ascent_step(fn) -> None:
         out = fn(images.clone(), score, lr, weight)
         expected = vizlab_step(model, unit, images, lr, weight)
         if isinstance(out, torch.Tensor) and out.shape == images.shape:
-            out = out.detach()
+            out = out.detach().float()
             _diagnose(out, images, score, lr, weight, expected)
         compare_tensors(out - images if isinstance(out, torch.Tensor) and out.shape == images.shape else out,
                         expected - images, what="the step ascent_step(...) - x",
