@@ -60,3 +60,34 @@ def test_unknown_lessons_and_exercises_are_refused_with_the_choices():
         Grader("99")
     with pytest.raises(ValueError, match="its exercises are q1"):
         Grader("01").check("q7", env={})
+
+
+def test_every_lesson_with_exercises_ends_with_stubs_and_a_check_for_each():
+    import json
+    lessons_dir = Path(__file__).parent.parent / "lessons"
+    for lesson in lessons():
+        cells = json.loads(next(lessons_dir.glob(f"{lesson}_*.ipynb")).read_text())["cells"]
+        sources = ["".join(cell["source"]) for cell in cells]
+        starts = [i for i, s in enumerate(sources) if s.startswith("## Exercises")]
+        assert starts, f"lesson {lesson} has no '## Exercises' section"
+        tail = [(cell["cell_type"], s) for cell, s in zip(cells[starts[0]:], sources[starts[0]:])]
+        for name, exercise in Grader(lesson).exercises.items():
+            stubs = [s for kind, s in tail if kind == "code" and f"def {exercise.answer}(" in s]
+            assert stubs and ("..." in stubs[0] or "NotImplementedError" in stubs[0]), \
+                f"lesson {lesson} needs a stub for `{exercise.answer}` under its exercises"
+            assert any(kind == "code" and f'grader.check("{name}")' in s for kind, s in tail), \
+                f"lesson {lesson} needs a grader.check(\"{name}\") cell"
+
+
+@pytest.mark.parametrize("lesson,name", CASES)
+def test_a_right_answer_in_float64_passes_too(lesson, name):
+    """Students compute in double precision at times; a check must not trip over the dtype."""
+    import torch
+
+    exercise = Grader(lesson).exercises[name]
+    reference = getattr(_solutions(lesson), exercise.answer)
+
+    def in_float64(*args):
+        out = reference(*args)
+        return out.double() if isinstance(out, torch.Tensor) and out.is_floating_point() else out
+    assert run_check(exercise, in_float64).passed

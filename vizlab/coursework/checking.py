@@ -17,7 +17,8 @@ def compare_tensors(actual, expected: torch.Tensor, *, what: str, hint: str = ""
     """Raise ``Wrong`` naming the first way ``actual`` differs from ``expected``: not a tensor,
     None (not written yet), the shape, NaN, the sign, a constant factor, or the values."""
     if actual is None:
-        raise Wrong(f"{what} is None: the function returns nothing yet", hint or "finish the function and `return` the result")
+        # an unwritten stub: point to the task, not to the formula the hint of a wrong answer may give
+        raise Wrong(f"{what} is None: the function returns nothing yet", "finish the function and `return` the result")
     if not isinstance(actual, torch.Tensor):
         raise Wrong(f"{what} should be a torch.Tensor, got {type(actual).__name__}", hint)
     if tuple(actual.shape) != tuple(expected.shape):
