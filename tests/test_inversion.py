@@ -86,7 +86,8 @@ def test_image_statistics_measure_mean_colour_and_typical_deviation():
 def test_conv1_of_shapenet_gives_back_the_image(shapenet):
     from vizlab import make_shapes
     images = make_shapes(2, size=48, seed=1).images
-    row = inversion_table(shapenet, images, ["conv1"], restarts=1, steps=300)[0]
+    # near exact needs a long run and a TV weaker than the default (which fills in noise faster)
+    row = inversion_table(shapenet, images, ["conv1"], restarts=1, steps=300, tv=0.002)[0]
     assert row.image_error < 0.1, row
 
 

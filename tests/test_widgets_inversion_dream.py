@@ -5,6 +5,7 @@ import time
 import pytest
 
 from tests.conftest import assert_unchanged, snapshot
+from vizlab.inversion import tv_for_layer
 from vizlab.widgets.dream import DreamExplorer
 from vizlab.widgets.inversion import InversionExplorer
 
@@ -51,7 +52,7 @@ def test_inversion_restarts_with_a_moved_control(inversion):
     inversion.restarts.value = 3
     wait_for(lambda: inversion.runs_started == 2 and "done" in inversion.status.value)
     inversion.wait()
-    assert inversion.tv.value == pytest.approx(0.002)
+    assert inversion.tv.value == pytest.approx(tv_for_layer(inversion.model, "conv1"))
     assert inversion.frames_shown > 0 and "image error" in inversion.status.value
 
 

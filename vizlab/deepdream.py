@@ -121,11 +121,12 @@ class DreamFrame(Frame):
 
 def dream(model: nn.Module, image: torch.Tensor, layer: str, *, octaves: int = 4, steps: int = 10,
           step_size: float = STEP_SIZE, jitter: int | None = None, octave_scale: float = OCTAVE_SCALE,
-          guide: torch.Tensor | None = None, seed: int | None = 0, every: int = 1,
+          guide: torch.Tensor | None = None, normalize: bool = True, seed: int | None = 0, every: int = 1,
           stop: Callable[[], bool] | None = None) -> Iterator[DreamFrame]:
     """Frames of DeepDream on ``image`` ((3, H, W) or (N, 3, H, W) in [0, 1]) at ``layer``.
 
-    ``jitter`` defaults to min(H, W) // 8 (32 px at 256). Raises ``ValueError`` before anything
+    ``jitter`` defaults to min(H, W) // 8 (32 px at 256). ``normalize=False`` takes plain
+    gradient steps x + step_size * g instead (to see what the normalization is for). Raises ``ValueError`` before anything
     runs for a bad layer, image, strength, or a pyramid whose smallest level is too small for
     the model to reach ``layer``.
     """
@@ -140,6 +141,7 @@ def dream(model: nn.Module, image: torch.Tensor, layer: str, *, octaves: int = 4
     _check_pyramid(model, layer, sizes, octave_scale)
     objective = dream_energy(layer) if guide is None else guided_energy(layer, _guide_features(model, guide, layer))
     device = _device(model)
+    optimizer = normalized_step(step_size) if normalize else (lambda p: torch.optim.SGD(p, lr=step_size))
     base0 = images.to(device)
     generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
     detail = torch.zeros_like(base0[..., :sizes[-1][0], :sizes[-1][1]])
@@ -148,7 +150,7 @@ def dream(model: nn.Module, image: torch.Tensor, layer: str, *, octaves: int = 4
         param = PixelImage(image=(base + resize(detail, size)).clamp(0, 1), batch=base.shape[0]).to(device)
         last = index == octaves - 1
         for frame in ascend(model, objective, param=param, steps=steps, every=every, redirect_steps=0,
-                            optimizer=normalized_step(step_size), transforms=[roll(jitter)],
+                            optimizer=optimizer, transforms=[roll(jitter)],
                             generator=generator, stop=stop):
             if frame.step == 0 and index > 0 and frame.status == "running":
                 continue                                       # the previous octave's last frame showed it

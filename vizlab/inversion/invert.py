@@ -27,9 +27,10 @@ from ..probe import _device, capture, get_layer, layer_names
 from .terms import ImageStats, alpha_penalty, feature_error, feature_match, shapes_statistics, tv_penalty
 
 # lambda_TV for the early, middle and late third of the layers. deep-goggle's lambda_V / 2 is
-# (0.5, 5, 50); 1:25:250 here, re-tuned on the shapes (whose noisy backgrounds a strong
-# early TV would erase) and kept below what the step size of 0.4 can follow (lr * 8 * tv < 2).
-TV_BY_THIRD = (0.002, 0.05, 0.5)
+# (0.5, 5, 50) on CaffeNet; re-tuned on the shapes: weak early (their noisy backgrounds would
+# otherwise be erased), strong late (where the features leave most of the image free), and below
+# what the paper's momentum with lr 0.4 can follow (lr * 8 * tv < 2 (1 + momentum)).
+TV_BY_THIRD = (0.02, 0.2, 1.0)
 ALPHA_WEIGHT = 1e-4                 # lambda_alpha, re-tuned for N_alpha measured in units of B
 ALPHA, BETA = 6.0, 2.0
 
