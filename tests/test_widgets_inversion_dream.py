@@ -103,7 +103,7 @@ def test_dream_restarts_with_a_moved_control_and_stops(dreamer, shapenet):
 
 def test_a_dream_error_shows_in_the_widget(shapenet):
     import torch
-    dreamer = DreamExplorer(shapenet, {"tiny": torch.rand(3, 12, 12)}, layer="conv4", octaves=5)
+    dreamer = DreamExplorer(shapenet, {"tiny": torch.rand(3, 12, 12)}, layer="conv4", octaves=5, size=12)
     dreamer.run()
     dreamer.wait()
     assert "Error" in dreamer.status.value and "smallest level" in dreamer.status.value

@@ -27,10 +27,11 @@ class DreamExplorer(LiveExplorer):
     """Image, layer, octaves, steps per octave, step size, jitter; the dream as it forms."""
 
     def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None, *,
-                 layer: str = "conv3", size: int = 128, octaves: int = 3, steps: int = 10):
+                 layer: str = "conv3", size: int = 96, octaves: int = 3, steps: int = 10):
         super().__init__()
         self.model, self.size = model, size
-        self.images = dict(images) if images else default_images(size)
+        self.images = ({name: load_image(image, size=size) for name, image in images.items()} if images
+                       else default_images(size))
         self.frames_shown, self.scores = 0, []
         self.image = widgets.Dropdown(options=list(self.images), description="image")
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
