@@ -173,6 +173,8 @@ def _dream_frame(frame: Frame, index: int, octaves: int, steps: int, last: bool)
         status, message = "running", ""
     elif status == "done":
         message = f"done: {octaves} octaves x {steps} steps"
+    elif status == "stopped":
+        message = f"stopped by request at step {index * steps + frame.step} (octave {index + 1} of {octaves})"
     return DreamFrame(index * steps + frame.step, octaves * steps, frame.images, frame.score, frame.scores,
                       frame.terms, status, message, octave=index, octaves=octaves)
 

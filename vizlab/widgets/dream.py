@@ -39,7 +39,8 @@ class DreamExplorer(LiveExplorer):
         self.layer = widgets.Dropdown(options=layers, value=layer if layer in layers else layers[-1],
                                       description="layer")
         self.octaves = widgets.IntSlider(octaves, min=1, max=5, description="octaves", continuous_update=False)
-        self.steps = widgets.IntSlider(steps, min=1, max=50, description="steps/octave", continuous_update=False)
+        self.steps = widgets.IntSlider(steps, min=1, max=50, description="steps/octave", continuous_update=False,
+                                       style={"description_width": "initial"})
         self.step_size = widgets.FloatLogSlider(STEP_SIZE, base=10, min=-4, max=-1, description="step size",
                                                 continuous_update=False)
         self.jitter = widgets.IntSlider(size // 8, min=0, max=64, description="jitter", continuous_update=False)
