@@ -47,11 +47,12 @@ def test_inversion_starts_when_shown_and_shows_the_reconstruction(inversion, sha
 
 def test_inversion_restarts_with_a_moved_control(inversion):
     inversion._repr_mimebundle_()
-    wait_for(lambda: "done" in inversion.status.value)
+    wait_for(lambda: "done" in inversion.status.value and not inversion.running)
+    shown = inversion.frames_shown
     inversion.layer.value = "conv1"                                    # also sets the layer's TV
     inversion.restarts.value = 3
-    wait_for(lambda: inversion.runs_started == 2 and "done" in inversion.status.value)
-    inversion.wait()
+    wait_for(lambda: inversion.runs_started == 2 and inversion.frames_shown > shown + 2
+             and "done" in inversion.status.value)
     assert inversion.tv.value == pytest.approx(tv_for_layer(inversion.model, "conv1"))
     assert inversion.frames_shown > 0 and "image error" in inversion.status.value
 
