@@ -104,6 +104,13 @@ def test_the_image_error_does_not_fall_with_depth(shapenet):
     assert table[-1].image_error > 2 * table[0].image_error
 
 
+def test_the_table_takes_a_list_of_images_and_defaults_to_every_layer(net):
+    images = [picture(1, 8)[0], picture(1, 8, seed=1)[0]]
+    table = inversion_table(net, images, restarts=2, steps=3)
+    assert [row.layer for row in table] == [n for n, _ in net.named_modules() if n]
+    assert table[0].images.shape == (2, 2, 3, 8, 8) and "class kept" in str(table)
+
+
 def test_the_model_is_unchanged_after_success_error_and_stop(shapenet):
     before = snapshot(shapenet)
     x0 = picture(1, 24)

@@ -23,6 +23,7 @@ from torch import nn
 
 from ..ascent.loop import Frame, ascend
 from ..ascent.param import PixelImage
+from ..images import as_batch
 from ..probe import _device, capture, get_layer, layer_names
 from .terms import ImageStats, alpha_penalty, feature_error, feature_match, shapes_statistics, tv_penalty
 
@@ -116,7 +117,10 @@ def invert(model: nn.Module, images: torch.Tensor, layer: str, *, restarts: int 
 
 
 def check_images(images) -> torch.Tensor:
-    """(3, H, W) or (N, 3, H, W) finite values in [0, 1] -> (N, 3, H, W); else a ValueError."""
+    """(3, H, W) or (N, 3, H, W) finite values in [0, 1], or a list of same-size images
+    -> (N, 3, H, W); else a ValueError."""
+    if isinstance(images, (list, tuple)):
+        images = as_batch(images)
     if not isinstance(images, torch.Tensor):
         raise TypeError(f"images must be a tensor (3, H, W) or (N, 3, H, W) in [0, 1], not {type(images).__name__}; "
                         f"use vizlab.load_image for files and PIL images")
