@@ -81,3 +81,26 @@ def test_an_error_in_a_run_is_shown_in_the_status_line():
 
 def test_the_placeholder_is_a_real_png():
     assert grey_png()[:4] == b"\x89PNG"
+
+
+def test_wait_right_after_a_restart_never_joins_an_unstarted_thread():
+    w = Counter()
+    for value in range(6, 30):
+        w.n.value = value
+        w.run()
+        w.wait()
+    assert w.runs_started >= 24                  # (and no 'cannot join thread before it is started')
+
+
+def test_a_run_stopped_before_its_first_frame_shows_no_error():
+    class FailsWhenStopped(Counter):
+        def frames(self, stop):
+            while not stop():
+                time.sleep(0.005)
+            raise RuntimeError("the run ended before its first frame")
+            yield
+    w = FailsWhenStopped()
+    w.run()
+    w.stop()
+    w.wait()
+    assert "Error" not in w.status.value

@@ -9,6 +9,9 @@ from . import ascent, attribution, dataprobe
 from ._version import __version__  # the installed distribution's metadata (vizlab-cnn)
 from .ascent import ascend, visualize
 from .data import CLASSES, ShapesDataset, make_shapes
+from . import deepdream, inversion
+from .deepdream import dream
+from .inversion import invert, inversion_table
 from .filters import filters_for_display, first_conv, impulse_response
 from .images import as_batch, image_grid, load_image, sample_image, to_numpy, to_pil
 from .models.zoo import WeightsUnavailableError, available_models, load_model
@@ -22,4 +25,5 @@ __all__ = [
     "as_batch", "image_grid", "load_image", "sample_image", "to_numpy", "to_pil",
     "WeightsUnavailableError", "available_models", "load_model",
     "Probe", "UnknownLayerError", "capture", "get_layer", "layer_names", "list_layers",
+    "deepdream", "inversion", "dream", "invert", "inversion_table",
 ]

@@ -1,9 +1,11 @@
 """ipywidgets views over vizlab's engine. They hold controls and pictures, never an algorithm."""
 from .ascent import AscentExplorer
 from .attribution import AttributionExplorer
+from .dream import DreamExplorer
 from .filters import FilterExplorer
+from .inversion import InversionExplorer
 from .neighbours import EmbeddingPlot, NeighboursExplorer
 from .top_patches import TopPatchesExplorer
 
 __all__ = ["AscentExplorer", "AttributionExplorer", "EmbeddingPlot", "FilterExplorer", "NeighboursExplorer",
-           "TopPatchesExplorer"]
+           "TopPatchesExplorer", "DreamExplorer", "InversionExplorer"]

@@ -96,9 +96,10 @@ class LiveExplorer(widgets.VBox):
         with self._lock:
             self._stop_event = stop = threading.Event()
             self.run_button.disabled, self.stop_button.disabled = True, False
-            self._worker = threading.Thread(target=self._work, args=(stop,), daemon=True)
+            worker = threading.Thread(target=self._work, args=(stop,), daemon=True)
+            worker.start()
+            self._worker = worker                        # only a started thread: wait() may join it
             self.runs_started += 1
-            self._worker.start()
 
     def stop(self, *, cancel_pending: bool = True) -> None:
         """End the running optimization before its next step (and any restart still pending)."""
@@ -120,6 +121,8 @@ class LiveExplorer(widgets.VBox):
                     continue                             # a cancelled run shows nothing more
                 self.show(frame)
         except Exception as error:                       # shown in the widget, not a lost log
+            if stop.is_set():
+                return                                   # a run cancelled before its first frame: no error
             self.status.value = f"<span style='color:#b00'><b>Error:</b> {html.escape(str(error))}</span>"
         finally:
             if self._stop_event is stop:                 # not superseded by a newer run

@@ -1,0 +1,139 @@
+"""Inversion (Mahendran & Vedaldi 2015) on the shared loop: analytic cases, gradients, ShapeNet."""
+from collections import OrderedDict
+
+import pytest
+import torch
+from torch import nn
+
+from tests.conftest import assert_unchanged, snapshot
+from vizlab.inversion import (ImageStats, PaperMomentum, alpha_norm, final, image_statistics, invert,
+                              inversion_table, paper_momentum, tv_for_layer, tv_norm)
+
+STATS = ImageStats(torch.full((3,), 0.5), 0.25)
+
+
+def picture(n=1, size=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return 0.15 + 0.7 * torch.rand(n, 3, size, size, generator=g)
+
+
+def test_identity_features_and_no_regularizer_give_back_the_image():
+    model = nn.Sequential(OrderedDict(features=nn.Identity()))
+    x0 = picture()
+    # step so that one plain gradient step would close half the gap: 2 lr B^2 N / ||x0||^2 = 0.5
+    lr = 0.25 * x0.pow(2).sum() / (STATS.scale ** 2 * x0.numel())
+    frame = final(invert(model, x0, "features", tv=0, alpha_weight=0, stats=STATS, steps=600, lr=float(lr)))
+    assert float((frame.images - x0).norm() / x0.norm()) < 1e-5
+
+
+def test_a_narrow_linear_map_is_matched_by_an_image_that_is_not_the_original():
+    torch.manual_seed(0)
+    model = nn.Sequential(OrderedDict(flatten=nn.Flatten(), project=nn.Linear(3 * 8 * 8, 12, bias=False)))
+    x0 = picture()
+    frame = final(invert(model, x0, "project", tv=0, alpha_weight=0, stats=STATS, steps=400, lr=0.05))
+    assert frame.terms["feature_error"] < 1e-6                     # the features match ...
+    assert float((frame.images - x0).norm() / (x0 - 0.5).norm()) > 0.5    # ... the image does not
+
+
+@pytest.mark.parametrize("beta", [2.0, 1.0, 1.5])
+def test_tv_gradient_matches_finite_differences(beta):
+    x = picture(2, 5).double().requires_grad_()
+    stats = ImageStats(torch.full((3,), 0.5, dtype=torch.double), 0.3)
+    assert torch.autograd.gradcheck(lambda x: tv_norm(x, stats, beta), (x,), eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [6.0, 5.0, 3.0, 2.5])
+def test_alpha_norm_gradient_matches_finite_differences_even_for_odd_alpha(alpha):
+    x = picture(2, 4).double()
+    x[0, 0, 0, 0] = 0.2                                         # below the mean: sign matters for odd alpha
+    x.requires_grad_()
+    stats = ImageStats(torch.full((3,), 0.5, dtype=torch.double), 0.3)
+    assert torch.autograd.gradcheck(lambda x: alpha_norm(x, stats, alpha), (x,), eps=1e-6, atol=1e-6)
+
+
+def test_the_regularizers_do_not_depend_on_the_image_size():
+    small = torch.rand(1, 3, 16, 16)
+    large = torch.nn.functional.interpolate(small, scale_factor=4, mode="nearest")
+    assert torch.allclose(alpha_norm(small, STATS), alpha_norm(large, STATS), rtol=1e-5)
+    # nearest upsampling by 4 keeps 1 edge pixel in 4 along each axis at the same height
+    assert 0.2 < float(tv_norm(large, STATS) / tv_norm(small, STATS)) < 0.3
+
+
+def test_paper_momentum_drops_the_step_by_ten_twice_and_resets_the_velocity():
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = PaperMomentum([p], lr=1.0, steps=8, momentum=0.9)
+    moves = []
+    for _ in range(8):
+        before = float(p.detach())
+        p.grad = torch.ones(1)
+        opt.step()
+        moves.append(before - float(p.detach()))
+    assert moves[:2] == pytest.approx([1.0, 1.9])
+    assert moves[2] == pytest.approx(0.1) and moves[6] == pytest.approx(0.01)   # reset at each drop
+
+
+def test_tv_is_weaker_for_early_layers(shapenet):
+    strengths = [tv_for_layer(shapenet, n) for n in ("conv1", "conv3", "fc")]
+    assert strengths[0] < strengths[1] < strengths[2]
+
+
+def test_image_statistics_measure_mean_colour_and_typical_deviation():
+    images = torch.stack([torch.full((3, 4, 4), 0.2), torch.full((3, 4, 4), 0.8)])
+    stats = image_statistics(images)
+    assert torch.allclose(stats.mean, torch.full((3,), 0.5)) and stats.scale == pytest.approx(0.3)
+
+
+def test_conv1_of_shapenet_gives_back_the_image(shapenet):
+    from vizlab import make_shapes
+    images = make_shapes(2, size=48, seed=1).images
+    # near exact needs a long run and a TV weaker than the default (which fills in noise faster)
+    row = inversion_table(shapenet, images, ["conv1"], restarts=1, steps=300, tv=0.002)[0]
+    assert row.image_error < 0.1, row
+
+
+def test_the_image_error_does_not_fall_with_depth(shapenet):
+    from vizlab import make_shapes
+    images = make_shapes(16, size=32, seed=1).images
+    # the same regularizer at every layer, so that only the layer differs
+    table = inversion_table(shapenet, images, ["conv1", "conv2", "conv3", "conv4", "avgpool"],
+                            restarts=1, steps=80, tv=0.02)
+    for shallow, deep in zip(table, table[1:]):            # paired over the 16 images
+        change = deep.image_errors - shallow.image_errors
+        noise = 2 * change.std() / len(change) ** 0.5
+        assert change.mean() > -noise, f"{shallow.layer} -> {deep.layer}\n{table}"
+    assert table[-1].image_error > 2 * table[0].image_error
+
+
+def test_the_table_takes_a_list_of_images_and_defaults_to_every_layer(net):
+    images = [picture(1, 8)[0], picture(1, 8, seed=1)[0]]
+    table = inversion_table(net, images, restarts=2, steps=3)
+    assert [row.layer for row in table] == [n for n, _ in net.named_modules() if n]
+    assert table[0].images.shape == (2, 2, 3, 8, 8) and "class kept" in str(table)
+
+
+def test_the_model_is_unchanged_after_success_error_and_stop(shapenet):
+    before = snapshot(shapenet)
+    x0 = picture(1, 24)
+    final(invert(shapenet, x0, "conv2", steps=3))
+    assert_unchanged(shapenet, before)
+    with pytest.raises(ValueError):
+        final(invert(shapenet, x0, "conv2", tv=-1))
+    assert_unchanged(shapenet, before)
+    frames = list(invert(shapenet, x0, "conv2", steps=100, every=1, stop=iter([False] * 3 + [True] * 99).__next__))
+    assert frames[-1].status == "stopped" and frames[-1].step < 100
+    assert_unchanged(shapenet, before)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(layer="conv9"), "Unknown layer 'conv9'"),
+    (dict(tv=-0.5), "tv must be >= 0"),
+    (dict(alpha_weight=-1), "alpha_weight must be >= 0"),
+    (dict(steps=0), "steps must be > 0"),
+    (dict(restarts=0), "restarts must be > 0"),
+    (dict(images=torch.rand(2, 8, 8)), r"shape \(3, H, W\) or \(N, 3, H, W\)"),
+    (dict(images=torch.rand(3, 8, 8) * 3), r"in \[0, 1\]"),
+])
+def test_bad_input_gets_a_clear_error(shapenet, kwargs, message):
+    options = dict(images=picture(1, 16), layer="conv2") | kwargs
+    with pytest.raises(ValueError, match=message):
+        final(invert(shapenet, options.pop("images"), options.pop("layer"), **options))

@@ -1,0 +1,156 @@
+"""Inverting a representation: find an image whose features at ``layer`` match an image's.
+
+    for frame in invert(model, image, "conv3", restarts=2):
+        show(frame.images)          # the reconstructions forming; frame.terms["feature_error"]
+
+It is vizlab's one loop (``vizlab.ascent.ascend``) with three parts of its own: the objective
+``feature_match`` (minus the normalized feature error), a pixel image started from noise of
+the dataset's typical norm B, and the paper's optimizer ``PaperMomentum`` (momentum 0.9, a
+piecewise-constant step that drops by 10 twice, the velocity reset at each drop). The step is
+``lr * B_total^2`` in display units, i.e. ``lr`` in the coordinates y = x / B_total where
+deep-goggle runs (lr 0.004 there), so one lr serves every image size.
+
+Per-layer TV strength (``tv_for_layer``) follows the paper's schedule in shape: weak for the
+first third of the layers, stronger for the middle third, strongest for the last third (the paper
+uses lambda_V = 1, 10, 100 on CaffeNet's 20 layers; the values here are re-tuned on the shapes).
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import torch
+from torch import nn
+
+from ..ascent.loop import Frame, ascend
+from ..ascent.param import PixelImage
+from ..images import as_batch
+from ..probe import _device, capture, get_layer, layer_names
+from .terms import ImageStats, alpha_penalty, feature_error, feature_match, shapes_statistics, tv_penalty
+
+# lambda_TV for the early, middle and late third of the layers. deep-goggle's lambda_V / 2 is
+# (0.5, 5, 50) on CaffeNet; re-tuned on the shapes: weak early (their noisy backgrounds would
+# otherwise be erased), strong late (where the features leave most of the image free), and below
+# what the paper's momentum with lr 0.4 can follow (lr * 8 * tv < 2 (1 + momentum)).
+TV_BY_THIRD = (0.02, 0.2, 1.0)
+ALPHA_WEIGHT = 1e-4                 # lambda_alpha, re-tuned for N_alpha measured in units of B
+ALPHA, BETA = 6.0, 2.0
+
+
+class PaperMomentum(torch.optim.Optimizer):
+    """v <- momentum v - lr_t grad;  x <- x + v (Mahendran & Vedaldi; deep-goggle ``invert_nn.m``).
+
+    lr_t = lr for the first quarter of ``steps``, lr/10 for the next half, lr/100 for the last
+    quarter (the paper's 100/200/100 of 400); the velocity is reset to 0 when lr_t changes.
+    """
+
+    def __init__(self, params, lr: float, steps: int, momentum: float = 0.9):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+        self.steps, self.t = max(int(steps), 1), 0
+
+    def factor(self, t: int) -> float:
+        return 1.0 if t < self.steps // 4 else 0.1 if t < 3 * self.steps // 4 else 0.01
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        reset = self.t > 0 and self.factor(self.t) != self.factor(self.t - 1)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if reset or "velocity" not in state:
+                    state["velocity"] = torch.zeros_like(p)
+                v = state["velocity"]
+                v.mul_(group["momentum"]).add_(p.grad, alpha=-group["lr"] * self.factor(self.t))
+                p.add_(v)
+        self.t += 1
+
+
+def paper_momentum(lr: float, steps: int, momentum: float = 0.9) -> Callable:
+    """Optimizer factory for the loop: ``PaperMomentum`` with a step ``lr`` in display units."""
+    return lambda params: PaperMomentum(params, lr, steps, momentum)
+
+
+def tv_for_layer(model: nn.Module, layer: str) -> float:
+    """The paper's TV strength for ``layer``: 0.5, 5 or 50 by which third of the model's layers it is in."""
+    get_layer(model, layer)
+    names = layer_names(model)
+    leaves = [n for n in names if not any(dict(model.named_modules())[n].children())] or names
+    position = leaves.index(layer) if layer in leaves else names.index(layer) * len(leaves) // len(names)
+    return TV_BY_THIRD[min(3 * position // len(leaves), 2)]
+
+
+def invert(model: nn.Module, images: torch.Tensor, layer: str, *, restarts: int = 1, steps: int = 200,
+           tv: float | None = None, alpha_weight: float = ALPHA_WEIGHT, alpha: float = ALPHA,
+           beta: float = BETA, lr: float = 0.4, start_noise: float = 1.0, stats: ImageStats | None = None,
+           seed: int | None = 0,
+           every: int = 10, optimizer: Callable | None = None,
+           stop: Callable[[], bool] | None = None) -> Iterator[Frame]:
+    """Frames of the reconstruction of ``images`` ((3, H, W) or (N, 3, H, W) in [0, 1]) from
+    their features at ``layer``; the batch holds ``restarts`` starts per image, image-major
+    (image 0's restarts first). ``frame.terms["feature_error"]`` is the mean feature error.
+
+    ``lr`` is in y = x / B_total units (deep-goggle used 0.004 for 400 steps on CaffeNet; 0.4
+    converges on ShapeNet in 200). ``tv`` defaults to ``tv_for_layer``; ``stats`` (mean colour and B) to the shapes dataset's.
+    Bad arguments raise ``ValueError`` before anything runs; the model is left unchanged.
+    """
+    images = check_images(images)
+    check_strengths(restarts=restarts, steps=steps, alpha_weight=alpha_weight, alpha=alpha, beta=beta, lr=lr)
+    tv = tv_for_layer(model, layer) if tv is None else tv
+    check_strengths(tv=tv)
+    stats = stats or shapes_statistics()
+    device = _device(model)
+    target = capture(model, images, layer)[layer].repeat_interleave(restarts, 0)
+    generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
+    n, _, h, w = images.shape
+    start = stats.mean.view(1, 3, 1, 1) + start_noise * stats.scale * torch.randn(n * restarts, 3, h, w, generator=generator)
+    param = PixelImage(image=start.clamp(0, 1), batch=n * restarts).to(device)
+    lr_display = lr * stats.scale ** 2 * 3 * h * w          # lr in y = x / B_total coordinates
+    objective = feature_match(layer, target)
+    regularizers = [p for p in (alpha_penalty(alpha_weight, stats, alpha), tv_penalty(tv, stats, beta))
+                    if p.weight > 0]
+    for frame in ascend(model, objective, param=param, steps=steps, every=every, regularizers=regularizers,
+                        optimizer=optimizer or paper_momentum(lr_display, steps), redirect_steps=0,
+                        generator=generator, stop=stop):
+        frame.terms["feature_error"] = -frame.terms["objective"]
+        yield frame
+
+
+def check_images(images) -> torch.Tensor:
+    """(3, H, W) or (N, 3, H, W) finite values in [0, 1], or a list of same-size images
+    -> (N, 3, H, W); else a ValueError."""
+    if isinstance(images, (list, tuple)):
+        images = as_batch(images)
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a tensor (3, H, W) or (N, 3, H, W) in [0, 1], not {type(images).__name__}; "
+                        f"use vizlab.load_image for files and PIL images")
+    if images.dim() == 3:
+        images = images[None]
+    if images.dim() != 4 or images.shape[1] != 3 or images.shape[0] < 1:
+        raise ValueError(f"images must have shape (3, H, W) or (N, 3, H, W), got {tuple(images.shape)}")
+    if not torch.isfinite(images).all() or images.min() < 0 or images.max() > 1:
+        raise ValueError("images must be finite and in [0, 1] (divide 0..255 data by 255)")
+    return images.detach().float()
+
+
+def check_strengths(**values) -> None:
+    """Every value must be >= 0 (steps, restarts and exponents > 0)."""
+    positive = {"restarts", "steps", "alpha", "beta", "lr", "octaves", "octave_scale", "step_size"}
+    for name, value in values.items():
+        if not isinstance(value, (int, float)) or value != value:
+            raise TypeError(f"{name} must be a number, got {value!r}")
+        if value < 0 or (name in positive and value <= 0):
+            allowed = "> 0" if name in positive else ">= 0 (0 switches it off)"
+            raise ValueError(f"{name} must be {allowed}, got {value}")
+
+
+def final(frames: Iterator[Frame]) -> Frame:
+    """The last frame of a run (drains the generator)."""
+    frame = None
+    for frame in frames:
+        pass
+    return frame
+
+
+__all__ = ["PaperMomentum", "paper_momentum", "tv_for_layer", "invert", "check_images", "check_strengths",
+           "final", "feature_error"]

@@ -1,0 +1,83 @@
+"""The table Mahendran & Vedaldi plot: how much of an image each layer keeps.
+
+``inversion_table(model, images)`` inverts every image from every layer (several restarts each)
+and measures, per layer:
+
+* ``feature_error``: ||Phi(x*) - Phi_0||^2 / ||Phi_0||^2, how well the optimization matched;
+* ``image_error``: ||x* - x_0|| / ||x_0 - mean||, how far the reconstruction is from the image
+  (the mean colour scores 1: "knows nothing");
+* ``spread``: RMS over restarts of x* minus the restarts' mean, over RMS(x_0 - mean): what the
+  layer does *not* pin down (restarts agree where the features determine the pixels);
+* ``class_kept``: the fraction of reconstructions the model still gives x_0's predicted class.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from ..probe import _device, layer_names
+from .invert import check_images, final, invert
+from .terms import ImageStats, feature_error, shapes_statistics
+
+
+@dataclass
+class LayerInversion:
+    layer: str
+    feature_error: float
+    image_error: float
+    spread: float
+    class_kept: float
+    images: torch.Tensor = field(repr=False)      # (N, restarts, 3, H, W) reconstructions
+    image_errors: torch.Tensor = field(repr=False)  # (N,) per image, mean over restarts
+
+
+class InversionTable(list):
+    """A list of ``LayerInversion`` (one per layer, in order) that prints as a table."""
+
+    def __str__(self) -> str:
+        head = f"{'layer':<10}{'feature err':>12}{'image err':>11}{'spread':>9}{'class kept':>12}"
+        rows = [f"{r.layer:<10}{r.feature_error:>12.4f}{r.image_error:>11.3f}{r.spread:>9.3f}{r.class_kept:>12.0%}"
+                for r in self]
+        return "\n".join([head, *rows])
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(str(self))
+
+    def column(self, name: str) -> list:
+        return [getattr(r, name) for r in self]
+
+
+def image_error(reconstructions: torch.Tensor, originals: torch.Tensor, stats: ImageStats) -> torch.Tensor:
+    """||x* - x_0|| / ||x_0 - mean colour|| per image, for (N, 3, H, W) batches."""
+    return ((reconstructions - originals).flatten(1).norm(dim=1)
+            / stats.centre(originals).flatten(1).norm(dim=1).clamp_min(1e-12))
+
+
+def inversion_table(model: nn.Module, images: torch.Tensor, layers=None, *, restarts: int = 2,
+                    steps: int = 200, stats: ImageStats | None = None, seed: int = 0,
+                    **options) -> InversionTable:
+    """Invert ``images`` (N, 3, H, W) from each of ``layers`` (default: every layer of the model);
+    ``options`` go to ``invert`` (``tv``, ``lr``, ...). One batched run per layer."""
+    images = check_images(images)
+    stats = stats or shapes_statistics()
+    layers = layer_names(model) if layers is None else [layers] if isinstance(layers, str) else list(layers)
+    device = _device(model)
+    with torch.no_grad():
+        predicted = model(images.to(device)).argmax(1).cpu()
+    table = InversionTable()
+    n = images.shape[0]
+    for layer in layers:
+        frame = final(invert(model, images, layer, restarts=restarts, steps=steps, stats=stats, seed=seed,
+                             every=steps, **options))
+        found = frame.images.view(n, restarts, *images.shape[1:])
+        originals = images.repeat_interleave(restarts, 0)
+        errors = image_error(frame.images, originals, stats).view(n, restarts)
+        spread = (found - found.mean(1, keepdim=True)).pow(2).mean((1, 2, 3, 4)).sqrt()
+        spread = spread / stats.centre(images).pow(2).flatten(1).mean(1).sqrt()
+        with torch.no_grad():
+            kept = (model(frame.images.to(device)).argmax(1).cpu() == predicted.repeat_interleave(restarts)).float().mean()
+        table.append(LayerInversion(layer, -frame.score, float(errors.mean()), float(spread.mean()),
+                                    float(kept), found, errors.mean(1)))
+    return table

@@ -1,0 +1,84 @@
+"""Watch DeepDream run, octave by octave, and steer it.
+
+``DreamExplorer(model)``: pick an image (embedded shapes drawn large, the photo, or an upload),
+a layer, the number of octaves, steps per octave, step size and jitter; the dream starts as
+soon as the explorer is shown and restarts (debounced) whenever a control moves. Stop ends it
+within one step. A thin view over ``vizlab.deepdream.dream``.
+"""
+from __future__ import annotations
+
+import html
+import io
+
+import ipywidgets as widgets
+import torch
+
+from ..deepdream import STEP_SIZE, dream
+from ..images import load_image
+from .ascent import score_curve_svg
+from .attribution import conv_layers, default_images, uploaded_files
+from .live import LiveExplorer, grey_png
+from .render import image_png
+
+PREVIEW_PX = 320
+
+
+class DreamExplorer(LiveExplorer):
+    """Image, layer, octaves, steps per octave, step size, jitter; the dream as it forms."""
+
+    def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None, *,
+                 layer: str = "conv3", size: int = 96, octaves: int = 3, steps: int = 10):
+        super().__init__()
+        self.model, self.size = model, size
+        self.images = ({name: load_image(image, size=size) for name, image in images.items()} if images
+                       else default_images(size))
+        self.frames_shown, self.scores = 0, []
+        self.image = widgets.Dropdown(options=list(self.images), description="image")
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        layers = conv_layers(model) or [layer]
+        self.layer = widgets.Dropdown(options=layers, value=layer if layer in layers else layers[-1],
+                                      description="layer")
+        self.octaves = widgets.IntSlider(octaves, min=1, max=5, description="octaves", continuous_update=False)
+        self.steps = widgets.IntSlider(steps, min=1, max=50, description="steps/octave", continuous_update=False,
+                                       style={"description_width": "initial"})
+        self.step_size = widgets.FloatLogSlider(STEP_SIZE, base=10, min=-4, max=-1, description="step size",
+                                                continuous_update=False)
+        self.jitter = widgets.IntSlider(size // 8, min=0, max=64, description="jitter", continuous_update=False)
+        self.preview = widgets.Image(value=grey_png(), format="png", width=PREVIEW_PX, height=PREVIEW_PX)
+        self.curve = widgets.HTML()
+        self.upload.observe(self._on_upload, names="value")
+        self.watch(self.image, self.layer, self.octaves, self.steps, self.step_size, self.jitter)
+        self.children = [
+            widgets.HBox([widgets.VBox([self.image, self.upload, self.layer]),
+                          widgets.VBox([self.octaves, self.steps, self.step_size, self.jitter])]),
+            widgets.HBox([self.run_button, self.stop_button]),
+            widgets.HBox([self.preview, widgets.VBox([widgets.HTML("<b>1/2 ||a||^2</b>"), self.curve])]),
+            self.status,
+        ]
+
+    def add_image(self, name: str, image) -> None:
+        """Add ``image`` (anything ``load_image`` takes) to the choices and select it."""
+        self.images[name] = load_image(image, size=self.size)
+        self.image.options = list(self.images)
+        self.image.value = name
+
+    def _on_upload(self, change) -> None:
+        for name, content in uploaded_files(change["new"]):
+            self.add_image(f"upload: {name}", io.BytesIO(content))
+
+    def frames(self, stop):
+        self.scores = []
+        return dream(self.model, self.images[self.image.value], self.layer.value, octaves=self.octaves.value,
+                     steps=self.steps.value, step_size=self.step_size.value, jitter=self.jitter.value,
+                     every=1, stop=stop)
+
+    def show(self, frame) -> None:
+        picture = frame.images[0]
+        self.preview.value = image_png(picture, scale=max(1, round(PREVIEW_PX / picture.shape[-1])))
+        self.scores.append(frame.score)
+        self.curve.value = score_curve_svg(self.scores, frame.steps)
+        text = frame.message or (f"octave {frame.octave + 1}/{frame.octaves} "
+                                 f"({picture.shape[-2]}x{picture.shape[-1]} px), step {frame.step}/{frame.steps}")
+        colour = "#b00" if frame.status == "nan" else "#333"
+        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+        self.frames_shown += 1

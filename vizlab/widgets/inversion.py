@@ -1,0 +1,95 @@
+"""Watch a reconstruction form from one layer's features, beside the original.
+
+``InversionExplorer(model)``: pick an image (embedded shapes, the photo, or an upload), a layer,
+the regularizer strengths and the number of restarts; the inversion starts as soon as the
+explorer is shown and restarts (debounced) whenever a control moves. Stop ends it within one
+step. A thin view over ``vizlab.inversion.invert``.
+"""
+from __future__ import annotations
+
+import html
+import io
+
+import ipywidgets as widgets
+import torch
+
+from ..images import image_grid, load_image
+from ..inversion import image_error, invert, shapes_statistics, tv_for_layer
+from ..probe import layer_names
+from .ascent import score_curve_svg
+from .attribution import default_images, uploaded_files
+from .live import LiveExplorer, grey_png
+from .render import image_png
+
+PREVIEW_PX = 256
+
+
+class InversionExplorer(LiveExplorer):
+    """Image, layer, TV and alpha strengths, restarts, steps; the original and the reconstructions."""
+
+    def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None, *,
+                 layer: str = "conv3", steps: int = 200, size: int | None = None):
+        super().__init__()
+        self.model = model
+        self.size = size or getattr(model, "input_size", 64)
+        self.images = dict(images) if images else default_images(self.size)
+        self.frames_shown, self.errors = 0, []
+        self.image = widgets.Dropdown(options=list(self.images), description="image")
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        self.layer = widgets.Dropdown(options=layer_names(model), value=layer, description="layer")
+        self.tv = widgets.FloatLogSlider(tv_for_layer(model, layer), base=10, min=-4, max=0,
+                                         description="TV", continuous_update=False)
+        self.alpha = widgets.FloatLogSlider(1e-4, base=10, min=-6, max=-1, description="alpha-norm",
+                                            continuous_update=False)
+        self.restarts = widgets.IntSlider(2, min=1, max=4, description="restarts", continuous_update=False)
+        self.steps = widgets.IntSlider(steps, min=20, max=1000, step=20, description="steps",
+                                       continuous_update=False)
+        self.original = widgets.Image(value=grey_png(), format="png", width=PREVIEW_PX // 2)
+        self.preview = widgets.Image(value=grey_png(), format="png", width=PREVIEW_PX)
+        self.curve = widgets.HTML()
+        self.layer.observe(lambda _: setattr(self.tv, "value", tv_for_layer(model, self.layer.value)), names="value")
+        self.image.observe(lambda _: self._show_original(), names="value")
+        self.upload.observe(self._on_upload, names="value")
+        self.watch(self.image, self.layer, self.tv, self.alpha, self.restarts, self.steps)
+        titled = lambda title, view: widgets.VBox([widgets.HTML(f"<b>{title}</b>"), view])
+        self.children = [
+            widgets.HBox([widgets.VBox([self.image, self.upload, self.layer]),
+                          widgets.VBox([self.tv, self.alpha, self.restarts, self.steps])]),
+            widgets.HBox([self.run_button, self.stop_button]),
+            widgets.HBox([titled("original", self.original), titled("reconstructions", self.preview),
+                          titled("feature error", self.curve)]),
+            self.status,
+        ]
+        self._show_original()
+
+    def add_image(self, name: str, image) -> None:
+        """Add ``image`` (anything ``load_image`` takes) to the choices and select it."""
+        self.images[name] = load_image(image, size=self.size)
+        self.image.options = list(self.images)
+        self.image.value = name
+
+    def _on_upload(self, change) -> None:
+        for name, content in uploaded_files(change["new"]):
+            self.add_image(f"upload: {name}", io.BytesIO(content))
+
+    def _show_original(self) -> None:
+        picture = self.images[self.image.value]
+        self.original.value = image_png(picture, scale=max(1, PREVIEW_PX // 2 // picture.shape[-1]))
+
+    def frames(self, stop):
+        self.errors = []
+        return invert(self.model, self.images[self.image.value], self.layer.value, restarts=self.restarts.value,
+                      steps=self.steps.value, tv=self.tv.value, alpha_weight=self.alpha.value,
+                      every=max(1, self.steps.value // 40), stop=stop)
+
+    def show(self, frame) -> None:
+        picture = image_grid(frame.images, nrow=2) if frame.images.shape[0] > 1 else frame.images[0]
+        self.preview.value = image_png(picture, scale=max(1, PREVIEW_PX // picture.shape[-1]))
+        self.errors.append(frame.terms["feature_error"])
+        self.curve.value = score_curve_svg(self.errors, frame.steps).replace("score", "error")
+        original = self.images[self.image.value][None]
+        err = float(image_error(frame.images, original.expand_as(frame.images), shapes_statistics()).mean())
+        text = frame.message or f"step {frame.step}/{frame.steps}"
+        self.status.value = html.escape(f"{text}: feature error {frame.terms['feature_error']:.4f}, "
+                                        f"image error {err:.3f}")
+        self.frames_shown += 1
