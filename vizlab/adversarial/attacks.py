@@ -227,9 +227,12 @@ def check_images(images) -> torch.Tensor:
 
 def check_eps(eps, batch: int, *, what: str = "eps") -> torch.Tensor:
     """One number >= 0, or one per image, as a float tensor (batch,)."""
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, torch.Tensor)):
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, list, tuple, torch.Tensor)):
         raise TypeError(f"{what} must be a number (e.g. 8/255) or one per image, got {type(eps).__name__}")
-    values = torch.as_tensor(eps, dtype=torch.float64).detach().cpu().flatten()
+    try:
+        values = torch.as_tensor(eps, dtype=torch.float64).detach().cpu().flatten()
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a number (e.g. 8/255) or one per image, got {eps!r}") from None
     if values.numel() not in (1, batch):
         raise ValueError(f"{what} must be one number or one per image ({batch}), got {values.numel()} values")
     if torch.isnan(values).any() or torch.isinf(values).any() or (values < 0).any():
