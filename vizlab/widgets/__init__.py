@@ -1,9 +1,10 @@
 """ipywidgets views over vizlab's engine. They hold controls and pictures, never an algorithm."""
+from .adversarial import AdversarialExplorer
 from .ascent import AscentExplorer
 from .attribution import AttributionExplorer
 from .filters import FilterExplorer
 from .neighbours import EmbeddingPlot, NeighboursExplorer
 from .top_patches import TopPatchesExplorer
 
-__all__ = ["AscentExplorer", "AttributionExplorer", "EmbeddingPlot", "FilterExplorer", "NeighboursExplorer",
+__all__ = ["AdversarialExplorer", "AscentExplorer", "AttributionExplorer", "EmbeddingPlot", "FilterExplorer", "NeighboursExplorer",
            "TopPatchesExplorer"]
