@@ -3,9 +3,10 @@
 The engine (no widgets, no pyplot) is importable from here; its methods live in subpackages
 (``vizlab.dataprobe``: receptive fields, top activating patches, feature space;
 ``vizlab.ascent``: gradient ascent; ``vizlab.attribution``: saliency, guided backprop,
-Grad-CAM, sanity checks; ``vizlab.adversarial``: FGSM, BIM, PGD and their measurements), widgets in ``vizlab.widgets`` and figures in ``vizlab.plot``.
+Grad-CAM, sanity checks), widgets in ``vizlab.widgets`` and figures in ``vizlab.plot``.
 """
-from . import adversarial, ascent, attribution, dataprobe
+from . import ascent, attribution, dataprobe
+from . import adversarial  # FGSM, BIM, PGD and their measurements (lesson 09)
 from .ascent import ascend, visualize
 from .data import CLASSES, ShapesDataset, make_shapes
 from .filters import filters_for_display, first_conv, impulse_response
@@ -16,10 +17,11 @@ from .relu_rules import relu_rules
 
 __version__ = "0.1.0"
 __all__ = [
-    "adversarial", "ascent", "attribution", "dataprobe", "ascend", "visualize", "relu_rules",
+    "ascent", "attribution", "dataprobe", "ascend", "visualize", "relu_rules",
     "CLASSES", "ShapesDataset", "make_shapes",
     "filters_for_display", "first_conv", "impulse_response",
     "as_batch", "image_grid", "load_image", "sample_image", "to_numpy", "to_pil",
     "WeightsUnavailableError", "available_models", "load_model",
     "Probe", "UnknownLayerError", "capture", "get_layer", "layer_names", "list_layers",
 ]
+__all__ += ["adversarial"]

@@ -6,5 +6,6 @@ from .filters import FilterExplorer
 from .neighbours import EmbeddingPlot, NeighboursExplorer
 from .top_patches import TopPatchesExplorer
 
-__all__ = ["AdversarialExplorer", "AscentExplorer", "AttributionExplorer", "EmbeddingPlot", "FilterExplorer", "NeighboursExplorer",
+__all__ = ["AscentExplorer", "AttributionExplorer", "EmbeddingPlot", "FilterExplorer", "NeighboursExplorer",
            "TopPatchesExplorer"]
+__all__ += ["AdversarialExplorer"]
