@@ -116,9 +116,11 @@ class TargetedMatrix:
 
 def targeted_matrix(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, eps: float = 8 / 255,
                     per_class: int = 2, settings: Attack = Attack(method="pgd", loss="margin"),
-                    eps_max: float = 32 / 255, tolerance: float = 0.5 / 255, **changes) -> TargetedMatrix:
+                    eps_max: float = 32 / 255, tolerance: float = 0.5 / 255, levels: int = 4,
+                    **changes) -> TargetedMatrix:
     """Attack the first ``per_class`` correctly classified images of every class toward every
-    other class: once at ``eps`` (success) and by bisection (the minimal eps)."""
+    other class: once at ``eps`` (success) and by ``minimal_eps`` (doubling over ``levels``
+    levels up to ``eps_max``, then bisection to ``tolerance``)."""
     start = time.perf_counter()
     settings = replace(settings, **changes)
     images, labels = check_images(images), torch.as_tensor(labels).cpu()
@@ -138,7 +140,7 @@ def targeted_matrix(model: nn.Module, images: torch.Tensor, labels: torch.Tensor
     batch = images[picked].repeat_interleave(classes - 1, dim=0)
     hit = attack(model, batch, source, settings, eps=eps, target=target).success.cpu()
     found = minimal_eps(model, batch, source, settings=replace(settings, target=target),
-                        eps_max=eps_max, tolerance=tolerance).eps
+                        eps_max=eps_max, tolerance=tolerance, levels=levels).eps
     success = torch.full((classes, classes), float("nan"))
     median = torch.full((classes, classes), float("nan"))
     for s in range(classes):

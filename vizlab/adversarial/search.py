@@ -1,4 +1,4 @@
-"""The smallest eps that flips each image, by bisection on eps (all images at once).
+"""The smallest eps that flips each image: doubling, then bisection on eps (all images at once).
 
     found = minimal_eps(model, images, labels, settings=Attack(method="fgsm"), eps_max=32/255)
     found.eps          # (B,): 0 if already wrong, inf if eps_max does not flip it
@@ -6,8 +6,8 @@
 Guarantee (tested): for each finite, non-zero ``found.eps[b]`` the attack with that eps
 succeeds on image b, and with ``found.below[b]`` (at most ``tolerance`` less) it does not. So
 the flip happens within ``tolerance`` below the reported eps. Success need not be monotone
-in eps (FGSM's single step can overshoot), so a smaller flipping eps may exist below
-``below``; for PGD it rarely does.
+in eps (FGSM's single step, or a few large PGD steps, can overshoot), so a smaller flipping
+eps may exist below ``below``; the doubling search from small eps makes that rarer.
 """
 from __future__ import annotations
 
@@ -22,21 +22,26 @@ from .attacks import Attack, attack, check_eps, check_images
 
 @dataclass
 class MinimalEps:
-    """``eps`` (B,): the smallest flipping eps found; ``below`` (B,): the largest eps that did
-    not flip (``eps - below <= tolerance``); ``success_at_max`` (B,) bool."""
+    """``eps`` (B,): the smallest flipping eps found (0: already flipped, inf: none up to
+    eps_max); ``below`` (B,): the largest eps tried that did not flip (``eps - below <= tolerance``);
+    ``flipped`` (B,) bool: a flipping eps was found."""
     eps: torch.Tensor
     below: torch.Tensor
-    success_at_max: torch.Tensor
+    flipped: torch.Tensor
     tolerance: float
 
 
 def minimal_eps(model: nn.Module, images: torch.Tensor, labels=None, *, settings: Attack = Attack(method="fgsm"),
-                eps_max: float = 32 / 255, tolerance: float = 0.25 / 255, **changes) -> MinimalEps:
-    """Bisect eps in [0, eps_max] per image until the bracket is at most ``tolerance`` wide.
+                eps_max: float = 32 / 255, tolerance: float = 0.25 / 255, levels: int = 4,
+                **changes) -> MinimalEps:
+    """The smallest eps in (0, eps_max] that flips each image, to within ``tolerance``.
 
-    ``settings`` (with ``changes``, e.g. ``method="pgd"``, ``target=3``) is the attack; its
-    ``eps`` is ignored. ``labels`` as in ``attack`` (default: the clean predictions). Costs
-    about log2(eps_max / tolerance) + 2 attacks.
+    First a doubling search over eps_max / 2^levels, ..., eps_max / 2, eps_max finds the first
+    level that flips each image (an image that flips at no level gets inf); then bisection
+    between that level and the one below narrows it to ``tolerance``. Starting small matters:
+    an iterative attack with few steps can fail at a large eps (its steps overshoot) that a
+    smaller eps passes. ``settings`` (with ``changes``, e.g. ``method="pgd"``, ``target=3``)
+    is the attack; its ``eps`` is ignored. ``labels`` as in ``attack``.
     """
     settings = replace(settings, **changes)
     images = check_images(images)
@@ -49,21 +54,34 @@ def minimal_eps(model: nn.Module, images: torch.Tensor, labels=None, *, settings
     unchanged = replace(settings, method="fgsm", steps=None, step_size=None, random_start=None)
     at_zero = attack(model, images, labels, unchanged, eps=0.0)  # already wrong (or at the target)?
     labels = at_zero.labels                                      # fixed from here on, e.g. predictions
-    at_max = attack(model, images, labels, settings, eps=eps_max).success
     low = torch.zeros(batch, dtype=torch.float64, device=device)
-    high = torch.full((batch,), eps_max, dtype=torch.float64, device=device)
-    done = at_zero.success | ~at_max
-    while True:
-        open_ = ~done & (high - low > tolerance)
+    high = torch.full((batch,), torch.inf, dtype=torch.float64, device=device)
+    for level in range(levels, -1, -1):                          # eps_max / 2^levels ... eps_max
+        open_ = ~at_zero.success & high.isinf()
         if not open_.any():
             break
+        eps = eps_max / 2 ** level
+        flipped = _attack_some(model, images, labels, settings, open_, eps)
         index = open_.nonzero()[:, 0]
-        middle = (low[index] + high[index]) / 2
-        flipped = attack(model, images[index], labels[index], _subset(settings, index), eps=middle).success
-        high[index] = torch.where(flipped, middle, high[index])
-        low[index] = torch.where(flipped, low[index], middle)
-    eps = torch.where(at_zero.success, torch.zeros_like(high), torch.where(at_max, high, torch.inf))
-    return MinimalEps(eps.cpu(), low.cpu(), at_max.cpu(), tolerance)
+        high[index[flipped]] = eps
+        low[index[~flipped]] = eps
+    while True:
+        open_ = ~at_zero.success & high.isfinite() & (high - low > tolerance)
+        if not open_.any():
+            break
+        middle = (low[open_] + high[open_]) / 2
+        flipped = _attack_some(model, images, labels, settings, open_, middle)
+        index = open_.nonzero()[:, 0]
+        high[index[flipped]] = middle[flipped]
+        low[index[~flipped]] = middle[~flipped]
+    high[at_zero.success] = 0.0
+    return MinimalEps(high.cpu(), low.cpu(), high.isfinite().cpu(), tolerance)
+
+
+def _attack_some(model, images, labels, settings: Attack, which: torch.Tensor, eps) -> torch.Tensor:
+    """Success (bool, one per selected image) of the attack on the images selected by ``which``."""
+    index = which.nonzero()[:, 0]
+    return attack(model, images[index], labels[index], _subset(settings, index), eps=eps).success
 
 
 def _subset(settings: Attack, index: torch.Tensor) -> Attack:
