@@ -42,7 +42,7 @@ def test_minimal_eps_is_zero_when_already_wrong_and_inf_when_out_of_reach(shapen
     found = minimal_eps(shapenet, images, wrong, eps_max=1e-4, tolerance=5e-5)
     assert (found.eps == 0).all()
     found = minimal_eps(shapenet, images, predicted, eps_max=1e-4, tolerance=5e-5)
-    assert found.eps.isinf().all() and not found.success_at_max.any()
+    assert found.eps.isinf().all() and not found.flipped.any()
 
 
 def test_the_curve_starts_at_clean_accuracy_and_noise_hurts_far_less_than_attacks(shapenet, held_out):
