@@ -121,7 +121,8 @@ class AdversarialExplorer(LiveExplorer):
         self.after.value = top5_html(f"after step {frame.step}", frame.logits[0], self.class_names)
         probs = frame.logits[0].softmax(0)
         k = int(probs.argmax())
-        text = frame.message or f"step {frame.step}/{frame.steps}: {_name(k, self.class_names)} ({probs[k]:.1%})"
+        text = f"step {frame.step}/{frame.steps}: {_name(k, self.class_names)} ({probs[k]:.1%})"
+        text += f" ({frame.message})" if frame.message else ""
         self.status.value = html.escape(text)
         self.last_frame = frame
         self.frames_shown += 1
