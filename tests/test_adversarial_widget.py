@@ -60,7 +60,8 @@ def test_fgsm_disables_steps_and_a_target_is_used(shapenet):
     assert w.settings().target == "least_likely"
 
 
-def test_stop_ends_a_long_run(shapenet):
+def test_stop_ends_a_long_run_and_leaves_the_model_as_it_was(shapenet):
+    before = snapshot(shapenet)
     w = explorer(shapenet, steps=100)
     w.run()
     wait_for(lambda: w.frames_shown >= 2)
@@ -68,6 +69,7 @@ def test_stop_ends_a_long_run(shapenet):
     w.wait()
     assert w.last_frame.status == "stopped" and w.last_frame.step < 100
     assert not w.run_button.disabled and w.stop_button.disabled
+    assert_unchanged(shapenet, before)
 
 
 def test_an_uploaded_image_is_resized_and_attacked(shapenet):
