@@ -74,11 +74,11 @@ class Perturbation(nn.Module):
         """Back into the eps-ball around ``images``, then into [0, 1]."""
         delta, eps = self.adversarial - self.images, _per_image(self.eps, self.images)
         if self.norm == "linf":
-            delta = torch.maximum(torch.minimum(delta, eps), -eps)
+            delta.clamp_(-eps, eps)
         else:
             length = _per_image(l2_norms(delta), delta)
-            delta = delta * torch.where(length > eps, eps / length.clamp(min=1e-30), torch.ones_like(length))
-        self.adversarial.copy_((self.images + delta).clamp_(0, 1))
+            delta.mul_(torch.where(length > eps, eps / length.clamp(min=1e-30), torch.ones_like(length)))
+        torch.add(self.images, delta, out=self.adversarial).clamp_(0, 1)   # written in place: no copy
 
 
 class _DirectionStep(torch.optim.Optimizer):
