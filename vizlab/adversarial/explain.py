@@ -15,7 +15,8 @@ from torch import nn
 
 from ..ascent.objectives import logits_layer
 from ..probe import capture, get_layer
-from .attacks import check_eps, check_images, check_labels, clean_forward
+from .attacks import clean_forward
+from .checks import check_eps, check_images, check_labels
 
 
 @dataclass
@@ -58,7 +59,8 @@ def last_layer_explanation(model: nn.Module, images: torch.Tensor, labels=None, 
                              float(w.abs().mean()))
 
 
-def input_space_explanation(model: nn.Module, images: torch.Tensor, labels=None, *, eps: float) -> LinearExplanation:
+def input_space_explanation(model: nn.Module, images: torch.Tensor, labels=None, *,
+                            eps: float) -> LinearExplanation:
     """The same in pixel space: with g = grad_x S_y, the step x - eps sign(g) (unclipped) lowers
     S_y by about eps * ||g||_1, exactly so where the network is linear around x."""
     images, eps = check_images(images), float(check_eps(eps, 1)[0])

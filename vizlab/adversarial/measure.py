@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from ..probe import _device
-from .attacks import Attack, attack, check_eps, check_images
+from .attacks import Attack, attack
+from .checks import check_eps, check_images
 from .search import minimal_eps
 
 CURVE_EPS = tuple(k / 255 for k in (0, 1, 2, 4, 8, 16))

@@ -33,7 +33,7 @@ def l2_norms(delta: torch.Tensor) -> torch.Tensor:
 
 
 class Perturbation(nn.Module):
-    """Adversarial images = images + delta, with delta in the ``norm`` ball of radius ``eps`` and images + delta in [0, 1].
+    """Adversarial images = images + delta: delta in the ``norm`` ball of radius ``eps``, images + delta in [0, 1].
 
     ``random_start``: delta starts uniform in the L-inf ball (Madry et al. 2018), or for L2 at a
     uniformly random direction with a length uniform in [0, eps] (as torchattacks does);

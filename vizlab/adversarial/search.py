@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from ..probe import _device
-from .attacks import Attack, attack, check_eps, check_images
+from .attacks import Attack, attack
+from .checks import check_eps, check_images
 
 
 @dataclass

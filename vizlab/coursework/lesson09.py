@@ -64,7 +64,8 @@ def _check_flip_eps(fn) -> None:
         if isinstance(out, torch.Tensor) and out.numel() == 1:
             l2 = (scores[y] - scores[t]) / (weight[y] - weight[t]).norm()
             if torch.allclose(out.double(), l2.double(), rtol=1e-4):
-                raise Wrong("this is the distance for an L2 step", "FGSM moves every pixel by eps: use the L1 norm of w_y - w_t")
+                raise Wrong("this is the distance for an L2 step",
+                            "FGSM moves every pixel by eps: use the L1 norm of w_y - w_t")
             out = out.reshape(())
         compare_tensors(out, expected.reshape(()), what="flip_eps(weight, bias, x, y, t)",
                         hint="the gap S_y - S_t closes by eps * ||w_y - w_t||_1 per FGSM step")
@@ -72,7 +73,8 @@ def _check_flip_eps(fn) -> None:
 
 EXERCISES = [
     Exercise("q1", "fgsm_attack",
-             "fgsm_attack(model, images, labels, eps) returns clip(x + eps * sign(grad_x CE(model(x), labels)), 0, 1)",
+             "fgsm_attack(model, images, labels, eps) returns "
+             "clip(x + eps * sign(grad_x CE(model(x), labels)), 0, 1)",
              _check_fgsm),
     Exercise("q2", "flip_eps",
              "flip_eps(weight, bias, x, y, t): the smallest eps at which FGSM toward t flips a linear model "

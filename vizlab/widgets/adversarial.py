@@ -61,7 +61,8 @@ class AdversarialExplorer(LiveExplorer):
         self.watch(self.image, self.method, self.eps, self.steps, self.target)
 
         def titled(title, view):
-            return widgets.VBox([title if isinstance(title, widgets.Widget) else widgets.HTML(f"<b>{title}</b>"), view])
+            label = title if isinstance(title, widgets.Widget) else widgets.HTML(f"<b>{title}</b>")
+            return widgets.VBox([label, view])
 
         self.children = [
             widgets.HBox([self.image, self.upload]),
@@ -116,7 +117,8 @@ class AdversarialExplorer(LiveExplorer):
         scale = max(1, WIDTH // image.shape[-1])
         picture, factor = magnified(adversarial - image, self.eps.value / 255)
         self.perturbation_view.value = image_png(picture, scale=scale)
-        self.factor.value = f"<b>perturbation x{factor:.0f}</b>" if self.eps.value else "<b>perturbation (eps = 0)</b>"
+        self.factor.value = (f"<b>perturbation x{factor:.0f}</b>" if self.eps.value
+                             else "<b>perturbation (eps = 0)</b>")
         self.adversarial_view.value = image_png(adversarial, scale=scale)
         self.after.value = top5_html(f"after step {frame.step}", frame.logits[0], self.class_names)
         probs = frame.logits[0].softmax(0)
@@ -136,6 +138,7 @@ def top5_html(title: str, logits: torch.Tensor, names: list[str]) -> str:
     """A small table of the five most probable classes."""
     probs = logits.softmax(0)
     top = probs.topk(min(5, len(probs)))
-    rows = "".join(f"<tr><td>{html.escape(_name(int(k), names))}</td><td style='text-align:right'>{p:.1%}</td></tr>"
+    cell = "<tr><td>{}</td><td style='text-align:right'>{:.1%}</td></tr>"
+    rows = "".join(cell.format(html.escape(_name(int(k), names)), p)
                    for p, k in zip(top.values.tolist(), top.indices.tolist()))
     return f"<div style='margin-right:2em'><b>{html.escape(title)}</b><table>{rows}</table></div>"
