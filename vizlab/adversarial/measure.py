@@ -116,12 +116,14 @@ class TargetedMatrix:
 
 
 def targeted_matrix(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, eps: float = 8 / 255,
-                    per_class: int = 2, settings: Attack = Attack(method="pgd", loss="margin"),
+                    per_class: int = 2, settings: Attack = Attack(method="bim", loss="margin", steps=5),
                     eps_max: float = 32 / 255, tolerance: float = 0.5 / 255, levels: int = 4,
                     **changes) -> TargetedMatrix:
     """Attack the first ``per_class`` correctly classified images of every class toward every
     other class: once at ``eps`` (success) and by ``minimal_eps`` (doubling over ``levels``
-    levels up to ``eps_max``, then bisection to ``tolerance``)."""
+    levels up to ``eps_max``, then bisection to ``tolerance``). The default attack is BIM with
+    the margin loss: without a random start and with small steps, success grows with eps, so
+    the two panels agree (with PGD-3 on ShapeNet 5 of 56 cells disagreed; BIM-5: none)."""
     start = time.perf_counter()
     settings = replace(settings, **changes)
     images, labels = check_images(images), torch.as_tensor(labels).cpu()

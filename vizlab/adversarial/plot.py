@@ -31,7 +31,8 @@ def plot_robustness(curve, *, ax=None, title: str | None = None):
 
 
 def plot_targeted_matrix(matrix, *, size: float = 4.2):
-    """Two heat maps: success at eps and the median minimal eps (in 1/255) per source x target."""
+    """Two heat maps: success at eps and the median minimal eps (in 1/255) per source x target
+    ("-": not reached up to eps_max)."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(2.2 * size, size))
@@ -41,11 +42,13 @@ def plot_targeted_matrix(matrix, *, size: float = 4.2):
     for ax, (values, title, cmap) in zip(axes, panels):
         finite = values.masked_fill(~values.isfinite(), float("nan"))
         ax.imshow(finite.numpy(), cmap=cmap)
+        high = float(finite[finite.isfinite()].max()) if finite.isfinite().any() else 1.0
         for s in range(values.shape[0]):
             for t in range(values.shape[1]):
                 v = float(values[s, t])
                 text = "" if math.isnan(v) else ("-" if math.isinf(v) else f"{v:.0f}")
-                ax.text(t, s, text, ha="center", va="center", fontsize=7)
+                dark = math.isfinite(v) and v > 0.6 * high              # white text on dark cells
+                ax.text(t, s, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
         ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
         ax.set_yticks(range(len(names)), names, fontsize=7)
         ax.set_xlabel("target class")
