@@ -7,6 +7,7 @@ Grad-CAM, sanity checks), widgets in ``vizlab.widgets`` and figures in ``vizlab.
 """
 from . import ascent, attribution, dataprobe
 from ._version import __version__  # the installed distribution's metadata (vizlab-cnn)
+from . import adversarial  # FGSM, BIM, PGD and their measurements (lesson 09)
 from .ascent import ascend, visualize
 from .data import CLASSES, ShapesDataset, make_shapes
 from . import deepdream, inversion
@@ -27,3 +28,4 @@ __all__ = [
     "Probe", "UnknownLayerError", "capture", "get_layer", "layer_names", "list_layers",
     "deepdream", "inversion", "dream", "invert", "inversion_table",
 ]
+__all__ += ["adversarial"]

@@ -35,6 +35,9 @@ from ..data.shapes import CLASSES
 from .shapenet import MEAN as SHAPES_MEAN, STD as SHAPES_STD, ShapeNet
 
 SHAPENET_WEIGHTS = Path(__file__).parent / "weights" / "shapenet.pt"
+# A second ShapeNet, same architecture and training, another seed (`vizlab train --seed 1`):
+# adversarial examples made against one are tested on the other (transfer, lesson 09).
+SHAPENET_SEED1_WEIGHTS = Path(__file__).parent / "weights" / "shapenet_seed1.pt"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 DOWNLOAD_TIMEOUT_S = 20          # the longest wait for any single read (a dead connection)
@@ -53,6 +56,7 @@ class ModelSpec:
     input_size: int
     torchvision_weights: str | None = None  # e.g. "AlexNet_Weights.IMAGENET1K_V1"
     finish: Callable[[nn.Module], None] = lambda model: None  # after loading a state dict
+    weights_file: Path | None = None         # shipped weights (default: ShapeNet's) when not torchvision's
 
 
 def _torchvision(builder: str, **kwargs) -> Callable[[], nn.Module]:
@@ -76,6 +80,7 @@ MODELS: dict[str, ModelSpec] = {
         _torchvision("googlenet", aux_logits=True, transform_input=True, init_weights=True),
         IMAGENET_MEAN, IMAGENET_STD, 224, "GoogLeNet_Weights.IMAGENET1K_V1", finish=_drop_googlenet_aux),
     "resnet18": ModelSpec(_torchvision("resnet18"), IMAGENET_MEAN, IMAGENET_STD, 224, "ResNet18_Weights.IMAGENET1K_V1"),
+    "shapenet-seed1": ModelSpec(ShapeNet, SHAPES_MEAN, SHAPES_STD, 64, weights_file=SHAPENET_SEED1_WEIGHTS),
 }
 
 
@@ -198,7 +203,7 @@ def _load(model: nn.Module, state: dict, name: str, source: str) -> None:
 
 def _pretrained_state_dict(name: str, spec: ModelSpec) -> dict:
     if spec.torchvision_weights is None:
-        return _read_weights_file(name, SHAPENET_WEIGHTS)
+        return _read_weights_file(name, spec.weights_file or SHAPENET_WEIGHTS)
     return _read_weights_file(name, fetch_weights(name))
 
 
@@ -206,7 +211,7 @@ def weights_path(name: str) -> Path:
     """Where torchvision's cache keeps ``name``'s ImageNet weights (``$TORCH_HOME/hub/checkpoints``)."""
     spec = _spec(name)
     if spec.torchvision_weights is None:
-        return SHAPENET_WEIGHTS
+        return spec.weights_file or SHAPENET_WEIGHTS
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(_torchvision_weights(spec).url)
 
 

@@ -1,4 +1,5 @@
 """ipywidgets views over vizlab's engine. They hold controls and pictures, never an algorithm."""
+from .adversarial import AdversarialExplorer
 from .ascent import AscentExplorer
 from .attribution import AttributionExplorer
 from .dream import DreamExplorer
@@ -8,4 +9,5 @@ from .neighbours import EmbeddingPlot, NeighboursExplorer
 from .top_patches import TopPatchesExplorer
 
 __all__ = ["AscentExplorer", "AttributionExplorer", "EmbeddingPlot", "FilterExplorer", "NeighboursExplorer",
-           "TopPatchesExplorer", "DreamExplorer", "InversionExplorer"]
+           "TopPatchesExplorer",
+           "DreamExplorer", "InversionExplorer", "AdversarialExplorer"]

@@ -1,0 +1,34 @@
+"""Reference solutions for lesson 09, and typical wrong answers the checks must catch."""
+import torch
+from torch.nn import functional as F
+
+
+def fgsm_attack(model, images, labels, eps):
+    x = images.clone().requires_grad_(True)
+    grad, = torch.autograd.grad(F.cross_entropy(model(x), labels), x)
+    return (images + eps * grad.sign()).clamp(0, 1)
+
+
+def flip_eps(weight, bias, x, y, t):
+    scores = weight @ x + bias
+    return (scores[y] - scores[t]) / (weight[y] - weight[t]).abs().sum()
+
+
+def _gradient(model, images, labels):
+    x = images.clone().requires_grad_(True)
+    return torch.autograd.grad(F.cross_entropy(model(x), labels), x)[0]
+
+
+WRONG = {
+    "q1": [
+        lambda model, images, labels, eps: images + eps * _gradient(model, images, labels).sign(),          # no clip
+        lambda model, images, labels, eps: (images - eps * _gradient(model, images, labels).sign()).clamp(0, 1),  # helps
+        lambda model, images, labels, eps: (images + eps * _gradient(model, images, labels)).clamp(0, 1),    # no sign
+        lambda model, images, labels, eps: (images + 2 * eps * _gradient(model, images, labels).sign()).clamp(0, 1),
+    ],
+    "q2": [
+        lambda weight, bias, x, y, t: ((weight @ x + bias)[y] - (weight @ x + bias)[t]) / (weight[y] - weight[t]).norm(),
+        lambda weight, bias, x, y, t: ((weight @ x + bias)[y] - (weight @ x + bias)[t]) / weight[y].abs().sum(),
+        lambda weight, bias, x, y, t: ((weight @ x + bias)[y] - (weight @ x + bias)[t]) / (weight[y] - weight[t]).sum(),
+    ],
+}

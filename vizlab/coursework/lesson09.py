@@ -1,0 +1,83 @@
+"""Lesson 09 exercises: adversarial examples."""
+from __future__ import annotations
+
+import torch
+
+from . import Exercise
+from .checking import Wrong, compare_tensors
+
+
+def _cases():
+    """Held-out shapes the model is not extremely sure of (margin < 8), where the textbook
+    float32 cross-entropy gradient is accurate, and an eps."""
+    from ..adversarial import fgsm
+    from ..data import make_shapes
+    from ..models.zoo import load_model
+
+    model = load_model("shapenet")
+    data = make_shapes(48, seed=11)
+    with torch.no_grad():
+        top = model(data.images).topk(2, 1).values
+    keep = (top[:, 0] - top[:, 1] < 8).nonzero()[:, 0][:6]
+    images, labels = data.images[keep], data.labels[keep]
+    for eps in (2 / 255, 6 / 255):
+        yield model, images, labels, eps, fgsm(model, images, labels, eps=eps).adversarial
+
+
+def _check_fgsm(fn) -> None:
+    for model, images, labels, eps, expected in _cases():
+        original = images.clone()
+        out = fn(model, images, labels, eps)
+        if not torch.equal(images, original):
+            raise Wrong("your function changed the images it was given", "work on a copy: images.clone()")
+        if isinstance(out, torch.Tensor) and out.shape == expected.shape:
+            if out.min() < 0 or out.max() > 1:
+                raise Wrong("some pixels leave [0, 1]", "clip the result: .clamp(0, 1)")
+            step = (out - images).abs().max()
+            if step > eps + 1e-6:
+                raise Wrong(f"a pixel moved by {step * 255:.2f}/255, more than eps = {eps * 255:.0f}/255",
+                            "every pixel moves by exactly eps: eps * grad.sign()")
+            if step < eps / 2:
+                raise Wrong("the pixels barely move: the step is not eps per pixel",
+                            "use the sign of the gradient, not the gradient itself")
+            same = (out == expected).float().mean()
+            if same < 0.001 + ((images == 0) | (images == 1)).float().mean():
+                raise Wrong("every pixel moves the wrong way: this lowers the loss (it helps the model)",
+                            "an untargeted attack *adds* eps * sign(grad of the loss of the true label)")
+            if same > 0.999:
+                continue
+        compare_tensors(out, expected, what="fgsm_attack(model, images, labels, eps)",
+                        hint="x' = clip(x + eps * sign(grad_x CE(model(x), y)), 0, 1)")
+
+
+def _check_flip_eps(fn) -> None:
+    generator = torch.Generator().manual_seed(9)
+    for classes in (2, 5):
+        weight = torch.randn(classes, 12, generator=generator)
+        bias = torch.randn(classes, generator=generator)
+        x = torch.rand(12, generator=generator)
+        scores = weight @ x + bias
+        y, t = int(scores.argmax()), int(scores.argmin())
+        expected = (scores[y] - scores[t]) / (weight[y] - weight[t]).abs().sum()
+        out = fn(weight.clone(), bias.clone(), x.clone(), y, t)
+        out = torch.as_tensor(out, dtype=torch.float64) if isinstance(out, (int, float)) else out
+        if isinstance(out, torch.Tensor) and out.numel() == 1:
+            l2 = (scores[y] - scores[t]) / (weight[y] - weight[t]).norm()
+            if torch.allclose(out.double(), l2.double(), rtol=1e-4):
+                raise Wrong("this is the distance for an L2 step",
+                            "FGSM moves every pixel by eps: use the L1 norm of w_y - w_t")
+            out = out.reshape(())
+        compare_tensors(out, expected.reshape(()), what="flip_eps(weight, bias, x, y, t)",
+                        hint="the gap S_y - S_t closes by eps * ||w_y - w_t||_1 per FGSM step")
+
+
+EXERCISES = [
+    Exercise("q1", "fgsm_attack",
+             "fgsm_attack(model, images, labels, eps) returns "
+             "clip(x + eps * sign(grad_x CE(model(x), labels)), 0, 1)",
+             _check_fgsm),
+    Exercise("q2", "flip_eps",
+             "flip_eps(weight, bias, x, y, t): the smallest eps at which FGSM toward t flips a linear model "
+             "S = weight @ x + bias from class y to class t",
+             _check_flip_eps),
+]
