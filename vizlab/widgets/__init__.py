@@ -3,7 +3,8 @@ from .ascent import AscentExplorer
 from .attribution import AttributionExplorer
 from .filters import FilterExplorer
 from .neighbours import EmbeddingPlot, NeighboursExplorer
+from .saliency import SaliencyExplorer
 from .top_patches import TopPatchesExplorer
 
 __all__ = ["AscentExplorer", "AttributionExplorer", "EmbeddingPlot", "FilterExplorer", "NeighboursExplorer",
-           "TopPatchesExplorer"]
+           "SaliencyExplorer", "TopPatchesExplorer"]
