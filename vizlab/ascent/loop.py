@@ -103,6 +103,7 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
                          f"image use penalties (l2, l1, total_variation) or transforms instead")
     params = list(param.parameters())
     opt = (optimizer or adam())(params)
+    _check_optimizer(opt, pixel_ops)
     probe = Probe(model, objective.layers, stop_early=True)   # hooks go on only inside forward
     last = None
     for step in range(steps + 1):
@@ -140,6 +141,17 @@ def _check_arguments(objective, steps, every, regularizers) -> None:
     for r in regularizers:
         if not isinstance(r, (Penalty, PixelOp)):
             raise TypeError(f"regularizers must come from vizlab.ascent.regularizers, got {r!r}")
+
+
+def _check_optimizer(opt, pixel_ops) -> None:
+    """Pixel operations that are only right after plain gradient steps refuse other optimizers."""
+    if type(opt) is torch.optim.SGD:
+        return
+    for op in pixel_ops:
+        if op.needs_sgd:
+            raise ValueError(f"{op.name} needs plain gradient steps: pass "
+                             f"optimizer=lambda p: torch.optim.SGD(p, lr=0.05) (got {type(opt).__name__}, "
+                             f"the default is Adam). {op.needs_sgd}.")
 
 
 def _evaluate(model, probe, objective, penalties, images, transforms, generator, *, redirect):
