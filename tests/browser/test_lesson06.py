@@ -31,7 +31,7 @@ def test_lesson06_explorer_is_live_and_run_and_stop_work(page):
     run_lesson(page, LESSON)
 
     # Shown during Run All, the explorer ran by itself: no Run press.
-    page.get_by_text("done: 96 steps").wait_for(timeout=60_000)
+    page.get_by_text("done: 96 steps").first.wait_for(timeout=60_000)
     assert_no_errors(page)
 
     # Moving the unit slider alone restarts it: the preview changes within a few seconds.
@@ -46,7 +46,7 @@ def test_lesson06_explorer_is_live_and_run_and_stop_work(page):
 
     # A long run, so that there is time to watch it and to stop it; Run starts it again.
     set_slider(page, "steps", 512)
-    page.get_by_text("done: 512 steps").wait_for(timeout=120_000)
+    page.get_by_text("done: 512 steps").first.wait_for(timeout=120_000)
     updates = image_update_count(page)
     press(page, "Run")
     first = wait_for_updates(page, updates)
