@@ -83,11 +83,17 @@ def available_models() -> list[str]:
 def load_model(name: str = "shapenet", *, weights: str | Path = "pretrained", device: str | torch.device = "cpu") -> nn.Module:
     """The model ``name`` (see ``available_models()``), ready for vizlab: eval mode, frozen, [0, 1] input."""
     spec = _spec(name)
-    model = spec.build()
-    if isinstance(weights, Path) or weights not in ("pretrained", "random"):
-        _load(model, _read_weights_file(name, weights), name, source=str(weights))
-    elif weights == "pretrained":
-        _load(model, _pretrained_state_dict(name, spec), name, source="the pretrained file")
+    if weights == "random":
+        model = spec.build()
+    else:
+        # Read the weights first (a missing file fails before anything is built), then build the
+        # architecture without memory ("meta") and take the loaded tensors as its parameters:
+        # no random initialization, no second copy (VGG16 alone would otherwise need 1.1 GB).
+        pretrained = isinstance(weights, str) and weights == "pretrained"
+        state = _pretrained_state_dict(name, spec) if pretrained else _read_weights_file(name, weights)
+        with torch.device("meta"):
+            model = spec.build()
+        _load(model, state, name, source="the pretrained file" if pretrained else str(weights))
     spec.finish(model)
     model = normalized(model, spec.mean, spec.std)
     model.name, model.input_size, model.class_names = name, spec.input_size, _class_names(spec)
@@ -157,7 +163,7 @@ def _read_weights_file(name: str, path) -> dict:
 
 def _load(model: nn.Module, state: dict, name: str, source: str) -> None:
     try:
-        model.load_state_dict(state)
+        model.load_state_dict(state, assign=True)
     except RuntimeError as error:
         wrong = str(error).split("\n\t", 1)[-1][:500]
         raise ValueError(f"{source} does not hold weights for {name!r}: {wrong}") from None
