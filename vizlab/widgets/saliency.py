@@ -100,7 +100,7 @@ class SaliencyExplorer(LiveExplorer):
         image = self.images[self.image.value]
         self.image_view.value = image_png(image, scale=max(1, WIDTH // image.shape[-1]))
         with torch.no_grad():
-            probs = self.model(image[None]).softmax(1)[0]
+            probs = self.model(image[None].to(self._device)).softmax(1)[0].cpu()
         top = probs.topk(min(5, len(probs)))
         rows = "".join(f"<tr><td>{self._name(int(k))}</td><td>{p:.1%}</td></tr>" for p, k in zip(*top))
         self.top5.value = f"<b>top 5</b><table>{rows}</table>"
@@ -109,13 +109,18 @@ class SaliencyExplorer(LiveExplorer):
             (f"{k}: {self._name(k)}", k) for k in range(len(probs))]
         self.target.value = PREDICTED
 
+    @property
+    def _device(self) -> torch.device:
+        first = next(self.model.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
+
     def _name(self, k: int) -> str:
         return self.class_names[k] if k < len(self.class_names) else str(k)
 
     # --- running (on LiveExplorer's background thread) ------------------------------------------
     def frames(self, stop):
         """The plain gradient's map, or SmoothGrad's running average after every ``CHUNK`` copies."""
-        image = self.images[self.image.value][None]
+        image = self.images[self.image.value][None].to(self._device)   # the device follows the model
         target = self.target.value
         if target == PREDICTED:
             with torch.no_grad():
@@ -137,7 +142,7 @@ class SaliencyExplorer(LiveExplorer):
     def show(self, frame: SaliencyFrame) -> None:
         image = self.images[self.image.value]
         scale = max(1, WIDTH // image.shape[-1])
-        self.map = frame.map
+        self.map = frame.map.cpu()
         self.map_view.value = image_png(colorize(frame.map), scale=scale)
         self.overlay_view.value = image_png(overlay(image, frame.map), scale=scale)
         what = (f"SmoothGrad, noise {self.noise.value:.2f}: {frame.samples_done}/{frame.samples} samples"
