@@ -59,6 +59,17 @@ def test_first_layer_unit_on_a_sphere_reaches_the_closed_form(shapenet):
     assert offset.norm() == pytest.approx(0.3, rel=1e-3)
 
 
+def test_the_sphere_refuses_adam_which_would_converge_to_the_filters_sign(shapenet):
+    """Adam rescales each pixel's step: projected onto the sphere it reaches sign(w), cosine 0.79
+    with the closed form above. The loop says to use SGD before taking a step."""
+    before = snapshot(shapenet)
+    for optimizer in (None, lambda p: torch.optim.Adam(p, lr=0.05)):
+        with pytest.raises(ValueError, match=r"sphere needs plain gradient steps: .*torch\.optim\.SGD.*Adam"):
+            next(ascend(shapenet, neuron("conv1", 3), param=PixelImage(64), optimizer=optimizer,
+                        regularizers=[project_to_sphere(0.3)], steps=4, every=4))
+    assert_unchanged(shapenet, before)
+
+
 def test_the_same_seed_gives_the_same_images(shapenet):
     def run(seed):
         return drain(ascend(shapenet, channel("conv2", 1), size=32, steps=6, every=3, seed=seed,

@@ -78,6 +78,33 @@ def test_gradcam_before_an_in_place_relu_uses_the_pre_relu_activation():
     assert gradcam(in_place, images, 1, layer="conv1").abs().sum() > 0
 
 
+def test_gradcam_defaults_to_the_last_relu_where_it_is_the_class_activation_map(shapenet, images):
+    """ShapeNet ends relu4 -> global average pool -> fc, so at relu4 dS_c/dA_k = w_ck / (h w):
+    Grad-CAM there is CAM, ReLU(sum_k w_ck A_k) / (h w), computed here from relu4's activations."""
+    from vizlab import capture
+    from vizlab.attribution.gradcam import default_layer
+
+    assert default_layer(shapenet) == "relu4"
+    acts = capture(shapenet, images, "relu4")["relu4"]
+    cam = torch.einsum("k,bkij->bij", shapenet.fc.weight[3], acts).clamp(min=0) / acts[0, 0].numel()
+    torch.testing.assert_close(gradcam(shapenet, images, 3, upsample=False), cam, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(guided_gradcam(shapenet, images, 3),
+                               guided_gradcam(shapenet, images, 3, layer="relu4"))
+
+
+def test_gradcam_default_layer_without_relu_modules():
+    conv_only = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                              nn.Linear(4, 2))
+    conv_only.input_size = 8
+    from vizlab.attribution.gradcam import default_layer
+
+    assert default_layer(conv_only) == "1"                           # the last map larger than 1x1
+    flat = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 2))
+    flat.input_size = 8
+    with pytest.raises(ValueError, match="spatial output"):
+        gradcam(flat, torch.rand(1, 3, 8, 8), 0)
+
+
 def test_gradcam_needs_a_spatial_layer(shapenet, images):
     with pytest.raises(ValueError, match="convolutional layer"):
         gradcam(shapenet, images, layer="fc")

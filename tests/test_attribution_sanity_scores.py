@@ -99,3 +99,30 @@ def test_trained_shapenet_maps_beat_the_uniform_baseline(shapenet):
         "Grad-CAM": lambda m, x, t: gradcam(m, x, t, layer="conv4"),
     }, n=32)
     assert all(m > 1.5 * scores.baseline for m in scores.mass)
+
+
+def test_a_constant_map_is_left_out_of_the_mean_and_the_table_says_so():
+    """Grad-CAM's map is often constant (all zero) once layers are random: one such image must
+    not turn the whole column into NaN."""
+    model = tiny_net()
+    images = torch.rand(4, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+
+    def first_image_flat(m, x, t):                          # image 0's map has no rank order
+        maps = saliency(m, x, t)
+        maps[0] = 0.0
+        return maps
+
+    def all_flat(m, x, t):
+        return torch.zeros(len(x), 8, 8)
+
+    check = cascading_randomization(model, images, layers=["fc", "conv2"],
+                                    methods={"gradient": saliency, "one flat": first_image_flat, "flat": all_flat})
+    rho = [spearman(check.maps["gradient"][s], check.maps["gradient"][0]) for s in range(3)]
+    rho_flat = [spearman(check.maps["one flat"][s, 1:], check.maps["one flat"][0, 1:]) for s in range(3)]
+    torch.testing.assert_close(check.similarity[:, 0], torch.stack(rho).mean(1))
+    torch.testing.assert_close(check.similarity[:, 1], torch.stack(rho_flat).mean(1))
+    assert check.ranked[:, :2].tolist() == [[4, 3]] * 3 and check.ranked[:, 2].tolist() == [0] * 3
+    assert check.similarity[:, 2].isnan().all()
+    table = str(check)
+    assert "nan" not in table and "(3/4)" in table and "no rank order" in table
+    assert f"{check.similarity[1, 1]:.3f} (3/4)" in table

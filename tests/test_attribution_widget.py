@@ -6,7 +6,7 @@ import torch
 
 from vizlab.attribution import gradcam, saliency
 from vizlab.attribution.display import METHODS, attribution_map, normalize_map, overlay
-from vizlab.widgets.attribution import PREDICTED, AttributionExplorer, uploaded_files
+from vizlab.widgets.attribution import PREDICTED, AttributionExplorer, default_images, uploaded_files
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_every_method_draws_a_new_map(explorer):
 
 def test_gradcam_follows_the_chosen_layer_and_class(explorer, shapenet):
     explorer.method.value = "Grad-CAM"
-    assert explorer.layer.value == "conv4"
+    assert explorer.layer.value == "relu4"                  # gradcam's default: the last ReLU
     explorer.layer.value = "conv3"
     explorer.target.value = 2
     image = explorer.images[explorer.image.value]
@@ -70,7 +70,11 @@ def test_display_helpers():
     shown = normalize_map(m)
     assert shown.max() == 1 and shown.min() == 0 and (shown == 1).sum() >= 1
     assert overlay(torch.rand(3, 10, 10), m).shape == (3, 10, 10)
-    with pytest.raises(ValueError, match="needs a convolutional layer"):
-        attribution_map(None, None, method="Grad-CAM")
     with pytest.raises(ValueError, match="Unknown method"):
         attribution_map(None, None, method="LRP")
+
+
+def test_grad_cam_without_a_layer_uses_the_last_relu(shapenet):
+    image = default_images(64)["photo (Grace Hopper)"][None]
+    torch.testing.assert_close(attribution_map(shapenet, image, 1, method="Grad-CAM"),
+                               gradcam(shapenet, image, 1, layer="relu4"))

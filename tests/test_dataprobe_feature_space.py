@@ -71,3 +71,29 @@ def test_tsne_is_reproducible_and_separates_well_separated_clusters():
     assert (labels[nearest] == labels).all()
     with pytest.raises(ValueError, match=r"perplexity must be in \(0, 60\)"):
         tsne_2d(feats, perplexity=60)
+
+
+def test_neighbours_of_long_vectors_never_allocate_more_than_a_chunk_budget():
+    """Lesson 03 ranks 400 raw images (12288 numbers each): the exact distances of all queries at
+    once took 1.5 GB. Every temporary must stay within CHUNK_BYTES, whatever the sizes."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from vizlab.dataprobe.feature_space import CHUNK_BYTES
+
+    class LargestTensor(TorchDispatchMode):
+        largest = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in out if isinstance(out, (tuple, list)) else [out]:
+                if isinstance(t, torch.Tensor):
+                    self.largest = max(self.largest, t.numel() * t.element_size())
+            return out
+
+    database = torch.rand(300, 3 * 32 * 32, generator=torch.Generator().manual_seed(0))
+    with LargestTensor() as seen:
+        dist, idx = nearest_neighbours(database, database, k=5)
+    assert seen.largest <= CHUNK_BYTES, f"a temporary of {seen.largest / 2**20:.0f} MB"
+    assert idx[:, 0].tolist() == list(range(300)) and (dist[:, 0] == 0).all()
+    brute = torch.cdist(database.double(), database.double()).topk(5, largest=False)
+    assert idx.tolist() == brute.indices.tolist()

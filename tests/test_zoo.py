@@ -95,3 +95,23 @@ def test_googlenet_architecture_loads_without_auxiliary_heads():
     model = load_model("googlenet", weights="random")
     assert model.aux1 is None and model(torch.rand(1, 3, 96, 96)).shape == (1, 1000)
     assert set(available_models()) >= {"shapenet", "alexnet", "vgg16", "googlenet", "resnet18"}
+
+
+def test_pretrained_weights_are_read_first_and_become_the_parameters(empty_cache, monkeypatch):
+    """Building VGG16 (550 MB of random initialization) before finding out that its weights are
+    unavailable, or holding the weights twice while loading, pushed lessons past 1.5 GB."""
+    import dataclasses
+
+    monkeypatch.setenv("VIZLAB_OFFLINE", "1")
+    built = []
+    spec = zoo.MODELS["alexnet"]
+    monkeypatch.setitem(zoo.MODELS, "alexnet", dataclasses.replace(spec, build=lambda: built.append(1) or spec.build()))
+    with pytest.raises(WeightsUnavailableError):
+        load_model("alexnet")
+    assert built == []                                       # nothing was built for nothing
+
+    state = torch.load(zoo.SHAPENET_WEIGHTS, map_location="cpu", weights_only=True)
+    monkeypatch.setattr(zoo, "_pretrained_state_dict", lambda name, spec: state)
+    model = load_model("shapenet")
+    assert model.conv1.weight.data_ptr() == state["conv1.weight"].data_ptr()   # one copy, not two
+    assert all(not t.is_meta for t in [*model.parameters(), *model.buffers()])

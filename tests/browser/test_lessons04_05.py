@@ -1,11 +1,13 @@
-"""Lessons 04 and 05 in a real browser: they run without errors, their widgets render, and the
-attribution explorer redraws its map when a student picks another method, layer or image."""
+"""Lessons 04 and 05 in a real browser: they run without errors, their widgets render, the
+saliency explorer's map follows its sliders, and the attribution explorer redraws its map when a
+student picks another method, layer or image."""
+import time
 
 import pytest
 
 from .lab_page import (
     assert_no_errors, image_update_count, images_near_dropdown, run_lesson, save_screenshot,
-    select_dropdown, widget_labelled,
+    select_dropdown, set_slider, widget_labelled,
 )
 
 LESSON04 = "lessons/04_saliency_maps.ipynb"
@@ -19,9 +21,35 @@ def explorer_images(page) -> list[str]:
     return images
 
 
+def wait_for_new_map(page, old: str, timeout: float = 20) -> str:
+    """The explorer's map once it differs from `old` (a live explorer redraws after a debounce)."""
+    end = time.time() + timeout
+    while (current := explorer_images(page)[1]) == old:
+        assert time.time() < end, f"the map did not change within {timeout} s"
+        time.sleep(0.2)
+    return current
+
+
 @pytest.mark.browser
-def test_lesson04_runs_cleanly(page):
+def test_lesson04_saliency_explorer_renders_and_its_map_follows_the_sliders(page):
     run_lesson(page, LESSON04)
+    page.get_by_text("noise 0.15: 25/25 samples").first.wait_for(timeout=60_000)  # it ran when shown
+    _, smooth, _ = explorer_images(page)
+
+    updates = image_update_count(page)
+    set_slider(page, "noise", 0.4)
+    noisier = wait_for_new_map(page, smooth)
+    page.get_by_text("noise 0.40: 25/25 samples").first.wait_for(timeout=30_000)
+    assert image_update_count(page) > updates
+    assert_no_errors(page)
+
+    set_slider(page, "samples", 5)
+    fewer = wait_for_new_map(page, noisier)
+    select_dropdown(page, "method", "gradient")
+    wait_for_new_map(page, fewer)
+    assert_no_errors(page)
+
+    widget_labelled(page, ".widget-dropdown", "method").scroll_into_view_if_needed()
     save_screenshot(page, LESSON04)
 
 

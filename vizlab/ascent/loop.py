@@ -108,6 +108,7 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
                          f"image use penalties (l2, l1, total_variation) or transforms instead")
     params = list(param.parameters())
     opt = (optimizer or adam())(params)
+    _check_optimizer(opt, pixel_ops)
     probe = Probe(model, objective.layers, stop_early=True)   # hooks go on only inside forward
     evaluate = partial(_evaluate, model, probe, objective, param, penalties, transforms, generator)
     last = None
@@ -167,6 +168,17 @@ def _check_arguments(model, objective, param, size, batch, steps, every, optimiz
     for r in regularizers:
         if not isinstance(r, (Penalty, PixelOp)):
             raise TypeError(f"regularizers must come from vizlab.ascent.regularizers (e.g. l2(1e-3)), got {r!r}")
+
+
+def _check_optimizer(opt, pixel_ops) -> None:
+    """Pixel operations that are only right after plain gradient steps refuse other optimizers."""
+    if type(opt) is torch.optim.SGD:
+        return
+    for op in pixel_ops:
+        if op.needs_sgd:
+            raise ValueError(f"{op.name} needs plain gradient steps: pass "
+                             f"optimizer=lambda p: torch.optim.SGD(p, lr=0.05) (got {type(opt).__name__}, "
+                             f"the default is Adam). {op.needs_sgd}.")
 
 
 def _evaluate(model, probe, objective, param, penalties, transforms, generator, redirect):

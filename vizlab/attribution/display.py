@@ -24,11 +24,10 @@ METHODS = {
 
 
 def attribution_map(model: nn.Module, images, target=None, *, method: str, layer: str | None = None) -> torch.Tensor:
-    """The (B, H, W) magnitude map of ``method`` (a key of ``METHODS``); Grad-CAM needs ``layer``."""
+    """The (B, H, W) magnitude map of ``method`` (a key of ``METHODS``); Grad-CAM reads ``layer``
+    (default: the last ReLU, see ``gradcam``)."""
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if method in NEEDS_LAYER and layer is None:
-        raise ValueError(f"{method} needs a convolutional layer, e.g. layer='conv4'; see vizlab.list_layers(model)")
     return METHODS[method](model, images, target, layer).detach()
 
 

@@ -7,6 +7,12 @@ gradient of the target score over its positions, sum, and keep the positive part
 
 The map is coarse (the layer's resolution), so it is upsampled to the image. Guided Grad-CAM
 multiplies it with guided backprop for a map that is both class-specific and sharp.
+
+The default layer is the last ReLU with a spatial output (``relu4`` on ShapeNet), the paper's
+choice: the last convolutional features, after their non-linearity. On a network that ends in
+global average pooling and one linear layer (ShapeNet), ``dS_c/dA_k,ij = w_ck / hw`` there, so
+Grad-CAM equals CAM (Zhou et al. 2016) up to that constant. At the pre-ReLU convolution the
+gradient is masked by the ReLU, and each channel is also weighted by the area where it is active.
 """
 from __future__ import annotations
 
@@ -16,18 +22,32 @@ from torch.autograd.graph import GradientEdge
 from torch.nn import functional as F
 
 from .. import checks
-from ..probe import Probe
+from ..probe import Probe, list_layers
 from .guided import guided_backprop
 from .targets import fixed_targets, input_leaf, target_scores
 
 
-def gradcam(model: nn.Module, images, target=None, *, layer: str, upsample: bool = True) -> torch.Tensor:
-    """Grad-CAM at ``layer``: (B, H, W) upsampled bilinearly to the image, or (B, h, w).
+def default_layer(model: nn.Module) -> str:
+    """Grad-CAM's default layer: the last ``nn.ReLU`` whose output is a map larger than 1x1
+    (``relu4`` on ShapeNet); for a model without ReLU modules, the last layer with such a map."""
+    spatial = [info for info in list_layers(model) if info.output_shape and len(info.output_shape) == 3
+               and info.output_shape[1] * info.output_shape[2] > 1]
+    relus = [info.name for info in spatial if info.kind == "ReLU"]
+    if not spatial:
+        raise ValueError("Grad-CAM needs a layer with a spatial output (B, C, H, W) and this model has "
+                         "none; see vizlab.list_layers(model)")
+    return relus[-1] if relus else spatial[-1].name
+
+
+def gradcam(model: nn.Module, images, target=None, *, layer: str | None = None,
+            upsample: bool = True) -> torch.Tensor:
+    """Grad-CAM at ``layer`` (default: ``default_layer(model)``, the last ReLU): (B, H, W)
+    upsampled bilinearly to the image, or (B, h, w).
 
     A layer whose map is 1x1 (after global pooling) is refused: with one position the map is a
     single number, so the upsampled map is constant and says nothing about where.
     """
-    checks.layer_name(layer)
+    layer = default_layer(model) if layer is None else checks.layer_name(layer)
     x = input_leaf(model, images, target, what="gradcam")
     acts, grads = _layer_and_gradient(model, x, target, layer)
     alpha = grads.mean((2, 3), keepdim=True)                  # (B, K, 1, 1)
@@ -65,9 +85,11 @@ def _gradient_at_layer(score: torch.Tensor, recorded: torch.Tensor) -> torch.Ten
     return grad
 
 
-def guided_gradcam(model: nn.Module, images, target=None, *, layer: str) -> torch.Tensor:
-    """Guided backprop times the upsampled Grad-CAM map, (B, 3, H, W)."""
-    checks.layer_name(layer)
+def guided_gradcam(model: nn.Module, images, target=None, *, layer: str | None = None) -> torch.Tensor:
+    """Guided backprop times the upsampled Grad-CAM map at ``layer`` (default: the last ReLU),
+    (B, 3, H, W)."""
+    if layer is not None:
+        checks.layer_name(layer)
     images = input_leaf(model, images, target, what="guided_gradcam").detach()
     target = fixed_targets(model, images, target)
     return guided_backprop(model, images, target) * gradcam(model, images, target, layer=layer)[:, None]

@@ -36,19 +36,32 @@ def default_methods(gradcam_layer: str | None = None) -> dict:
 class SanityCheck:
     """The result: ``similarity[s, k]`` is the mean Spearman correlation, over the images,
     between method ``k``'s map after step ``s`` and its map for the trained model (step 0,
-    ``"trained"``). ``maps[name]`` holds every step's maps, (steps, B, H, W)."""
+    ``"trained"``). ``maps[name]`` holds every step's maps, (steps, B, H, W).
+
+    A constant map (Grad-CAM's often is, once a layer is random) has no rank order, so its
+    correlation is undefined: the mean is taken over the other images, and ``ranked[s, k]``
+    counts the images it is over (NaN only where no image has one). The table shows the count
+    where images were left out, and "no rank order" where none is left.
+    """
 
     steps: list[str]
     methods: list[str]
     similarity: torch.Tensor
     maps: dict = field(repr=False)
+    ranked: torch.Tensor | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
+        images = len(next(iter(self.maps.values()))[0])
+        ranked = self.ranked if self.ranked is not None else torch.full(self.similarity.shape, images)
         width = max(len(s) for s in self.steps + ["randomized up to"])
         head = "randomized up to".ljust(width) + "".join(f"  {m:>16}" for m in self.methods)
-        rows = [s.ljust(width) + "".join(f"  {v:16.3f}" for v in row.tolist())
-                for s, row in zip(self.steps, self.similarity)]
-        return "\n".join([head, *rows])
+        rows = [s.ljust(width) + "".join(f"  {_cell(v, int(n), images):>16}" for v, n in zip(row.tolist(), counts))
+                for s, row, counts in zip(self.steps, self.similarity, ranked.tolist())]
+        lines = [head, *rows]
+        if (ranked < images).any():
+            lines.append(f"(n/{images}): mean over the n images whose two maps have a rank order; "
+                         f"a constant map has none")
+        return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle):
         printer.text(str(self))
@@ -82,9 +95,16 @@ def cascading_randomization(model: nn.Module, images, target=None, *, methods: d
         for method_name, method in methods.items():
             maps[method_name].append(method(copied, images, target).detach())
     maps = {name: torch.stack(m) for name, m in maps.items()}
-    similarity = torch.stack([
-        torch.stack([spearman(m[s], m[0]).mean() for s in range(len(steps))]) for m in maps.values()], 1)
-    return SanityCheck(steps, list(methods), similarity.cpu(), maps)
+    rhos = [torch.stack([spearman(m[s], m[0]) for s in range(len(steps))]).cpu() for m in maps.values()]
+    similarity = torch.stack([rho.nanmean(1) for rho in rhos], 1)      # (steps, methods)
+    ranked = torch.stack([(~rho.isnan()).sum(1) for rho in rhos], 1)
+    return SanityCheck(steps, list(methods), similarity, maps, ranked)
+
+
+def _cell(value: float, ranked: int, images: int) -> str:
+    if ranked == 0:
+        return "no rank order"
+    return f"{value:.3f}" if ranked == images else f"{value:.3f} ({ranked}/{images})"
 
 
 def _parameter_layers(model: nn.Module) -> list[str]:

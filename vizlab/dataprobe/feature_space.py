@@ -44,6 +44,10 @@ def features(model: torch.nn.Module, data, layer: str, *, pool: str = "flatten",
     return torch.cat(parts), (torch.cat(labels) if all(lab is not None for lab in labels) else None)
 
 
+CHUNK_BYTES = 64 * 2**20  # the largest temporary one chunk of queries may allocate (measured: smaller
+# chunks of 2-32 MB fragment the heap and raise the peak; larger ones raise it directly)
+
+
 def nearest_neighbours(queries: torch.Tensor, database: torch.Tensor, *, k: int = 5,
                        chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
     """(distances (Q, k), indices (Q, k)) of the ``k`` nearest rows of ``database`` (N, D) to each
@@ -51,7 +55,10 @@ def nearest_neighbours(queries: torch.Tensor, database: torch.Tensor, *, k: int 
 
     Ranking uses d^2 = |a|^2 + |b|^2 - 2 a.b (clamped at 0) in float64, one chunk of queries at a
     time; the distances returned are then recomputed directly as |a - b|, so a query that is in
-    the database finds itself at distance exactly 0.
+    the database finds itself at distance exactly 0. A chunk holds at most ``chunk`` queries and
+    is smaller still for long vectors, so that no temporary exceeds ``CHUNK_BYTES`` (the exact
+    differences of a chunk take queries x candidates x D doubles: 400 raw 64 px images would
+    otherwise need 1.5 GB at once).
     """
     for name, t in (("queries", queries), ("database", database)):
         if not isinstance(t, torch.Tensor) or t.is_complex() or t.dtype == torch.bool:
@@ -67,6 +74,8 @@ def nearest_neighbours(queries: torch.Tensor, database: torch.Tensor, *, k: int 
     db = database.double()
     db_sq = (db * db).sum(1)
     candidates = min(len(db), 2 * k + 8)  # a margin against rounding near ties
+    widest = max(candidates * database.shape[1], len(db)) * db.element_size()   # bytes per query
+    chunk = max(1, min(chunk, CHUNK_BYTES // widest))
     dists, idxs = [], []
     for q in queries.double().split(chunk):
         d2 = ((q * q).sum(1, keepdim=True) + db_sq - 2 * q @ db.T).clamp_min(0)

@@ -95,11 +95,17 @@ def load_model(name: str = "shapenet", *, weights: str | Path = "pretrained", de
         raise TypeError(f"weights must be 'pretrained', 'random' or the path of a weights file, "
                         f"got {checks._show(weights)}")
     device = _device_arg(device)
-    model = spec.build()
-    if isinstance(weights, os.PathLike) or weights not in ("pretrained", "random"):
-        _load(model, _read_weights_file(name, weights), name, source=str(weights))
-    elif weights == "pretrained":
-        _load(model, _pretrained_state_dict(name, spec), name, source="the pretrained file")
+    if isinstance(weights, str) and weights == "random":
+        model = spec.build()
+    else:
+        # Read the weights first (a missing file fails before anything is built), then build the
+        # architecture without memory ("meta") and take the loaded tensors as its parameters:
+        # no random initialization, no second copy (VGG16 alone would otherwise need 1.1 GB).
+        pretrained = isinstance(weights, str) and weights == "pretrained"
+        state = _pretrained_state_dict(name, spec) if pretrained else _read_weights_file(name, weights)
+        with torch.device("meta"):
+            model = spec.build()
+        _load(model, state, name, source="the pretrained file" if pretrained else str(weights))
     spec.finish(model)
     model = normalized(model, spec.mean, spec.std)
     model.name, model.input_size, model.class_names = name, spec.input_size, _class_names(spec)
@@ -190,7 +196,7 @@ def _load(model: nn.Module, state: dict, name: str, source: str) -> None:
     """Load ``state``, refusing another architecture's weights and non-finite values (NaN/Inf
     weights give NaN everywhere downstream, far from the cause)."""
     try:
-        model.load_state_dict(state)
+        model.load_state_dict(state, assign=True)
     except (RuntimeError, TypeError, AttributeError, KeyError) as error:
         wrong = " ".join(str(error).split("\n\t", 1)[-1].split())[:300]
         raise ValueError(f"{source} does not hold weights for {name!r} ({wrong}). Pass a file saved from "

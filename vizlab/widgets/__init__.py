@@ -6,8 +6,9 @@ from .dream import DreamExplorer
 from .filters import FilterExplorer
 from .inversion import InversionExplorer
 from .neighbours import EmbeddingPlot, NeighboursExplorer
+from .saliency import SaliencyExplorer
 from .top_patches import TopPatchesExplorer
 
 __all__ = ["AscentExplorer", "AttributionExplorer", "EmbeddingPlot", "FilterExplorer", "NeighboursExplorer",
-           "TopPatchesExplorer",
+           "SaliencyExplorer", "TopPatchesExplorer",
            "DreamExplorer", "InversionExplorer", "AdversarialExplorer"]

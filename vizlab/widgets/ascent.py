@@ -1,18 +1,16 @@
 """Watch gradient ascent find what excites a unit, and steer it while it runs.
 
 ``AscentExplorer(model)`` (or ``AscentExplorer({"shapenet": m1, "alexnet": m2})``): pick a
-layer, a unit and what to maximize; press Run; the image forms in the preview while the score
-curve climbs. Stop ends the run within one step; changing any control while it runs restarts
-it with the new settings.
+layer, a unit and what to maximize; the image forms in the preview while the score curve
+climbs. It is live (``LiveExplorer``): the run starts as soon as the explorer is shown, and
+moving any control restarts it with the new settings (debounced). Run restarts it, Stop ends it
+within one step. Before the first frame the preview is neutral grey.
 
-The optimization runs on a background thread, because while a cell or a callback runs on the
-kernel's main thread the kernel handles no widget messages, and Stop could not be pressed.
 The widget only edits a ``vizlab.ascent.Recipe`` and shows the loop's frames.
 """
 from __future__ import annotations
 
 import html
-import threading
 
 import ipywidgets as widgets
 import torch
@@ -21,12 +19,13 @@ from .. import checks
 from ..ascent.recipes import KINDS, Recipe, run_recipe
 from ..images import image_grid
 from ..probe import list_layers
+from .live import LiveExplorer, grey_png
 from .render import image_png
 
 PREVIEW_PX = 256
 
 
-class AscentExplorer(widgets.VBox):
+class AscentExplorer(LiveExplorer):
     """Controls over ``Recipe`` + Run/Stop + a live preview, a score curve and a progress bar."""
 
     def __init__(self, models, *, layer: str | None = None, unit: int = 0, steps: int = 96, size: int = 64):
@@ -34,10 +33,9 @@ class AscentExplorer(widgets.VBox):
             models = {getattr(models, "name", "model"): models}
         if not models:
             raise ValueError("AscentExplorer needs a model, e.g. AscentExplorer(vizlab.load_model('shapenet'))")
+        super().__init__()
         self.models = dict(models)
         self._shapes: dict[str, dict[str, tuple]] = {}
-        self._worker: threading.Thread | None = None
-        self._stop_event = threading.Event()
         self.frames_shown = 0
         self.scores: list[float] = []
 
@@ -59,27 +57,24 @@ class AscentExplorer(widgets.VBox):
         self.blur = widgets.FloatSlider(1.0, min=0.3, max=3, step=0.1, description="blur sigma",
                                         continuous_update=False)
         self.use_blur = widgets.Checkbox(False, description="blur every 4 steps (pixels)")
-        self.run_button = widgets.Button(description="Run", button_style="success", icon="play")
-        self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
-        self.preview = widgets.Image(format="png", width=PREVIEW_PX, height=PREVIEW_PX)
+        self.preview = widgets.Image(value=grey_png(), format="png", width=PREVIEW_PX, height=PREVIEW_PX)
         self.curve = widgets.HTML()
         self.progress = widgets.IntProgress(0, min=0, max=steps, description="step 0")
-        self.status = widgets.HTML("Choose a unit and press Run.")
+        self.status.value = "Starts when shown; move any control to restart."
 
         self._update_model()
         _check_start(self, layer, unit, steps, size)  # refuse rather than let the sliders clamp
         if layer is not None:
             self.layer.value = layer
+            self._update_unit_range()
         self.unit.value = unit
-        self.run_button.on_click(lambda _: self.run())
-        self.stop_button.on_click(lambda _: self.stop())
-        self.model.observe(lambda _: self._changed(model=True), names="value")
+        # The ranges follow first (synchronously), then every control restarts the run.
+        self.model.observe(lambda _: self._update_model(), names="value")
         for control in (self.layer, self.kind):
-            control.observe(lambda _: self._changed(layer=True), names="value")
-        for control in (self.unit, self.lr, self.steps, self.size, self.param, self.transforms, self.l2,
-                        self.use_l2, self.tv, self.use_tv, self.blur, self.use_blur):
-            control.observe(lambda _: self._changed(), names="value")
-        super().__init__(self._layout())
+            control.observe(lambda _: self._update_unit_range(), names="value")
+        self.watch(self.model, self.layer, self.kind, self.unit, self.lr, self.steps, self.size, self.param,
+                   self.transforms, self.l2, self.use_l2, self.tv, self.use_tv, self.blur, self.use_blur)
+        self.children = self._layout()
 
     # --- layout ---------------------------------------------------------------------------------
     def _layout(self) -> list:
@@ -121,14 +116,6 @@ class AscentExplorer(widgets.VBox):
         self.unit.max = count - 1
         self.unit.description = "class" if self.kind.value == "class" else "channel"
 
-    def _changed(self, *, model: bool = False, layer: bool = False) -> None:
-        if model:
-            self._update_model()
-        elif layer:
-            self._update_unit_range()
-        if self.running:
-            self.run()
-
     def recipe(self) -> Recipe:
         """The settings the controls show, as the engine's ``Recipe``."""
         return Recipe(layer=self.layer.value, unit=self.unit.value, kind=self.kind.value,
@@ -137,44 +124,15 @@ class AscentExplorer(widgets.VBox):
                       tv=self.tv.value if self.use_tv.value else 0.0,
                       blur=self.blur.value if self.use_blur.value else 0.0, every=4)
 
-    # --- running ------------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self._worker is not None and self._worker.is_alive()
-
-    def run(self) -> None:
-        """Start a run with the current settings, cancelling any run in progress."""
-        self.stop()
-        self.wait()
-        self._stop_event = threading.Event()
+    # --- running (LiveExplorer calls these on its background thread) --------------------------
+    def frames(self, stop):
+        """The loop's frames for the current settings."""
+        recipe = self.recipe()
         self.scores, self.frames_shown = [], 0
-        self.run_button.disabled, self.stop_button.disabled = True, False
-        self._worker = threading.Thread(target=self._work, args=(self.recipe(), self._stop_event), daemon=True)
-        self._worker.start()
-
-    def stop(self) -> None:
-        """Ask the running optimization to end; it does before its next step."""
-        self._stop_event.set()
-
-    def wait(self, timeout: float | None = 60) -> None:
-        """Block until the current run has ended (for scripts and tests)."""
-        if self._worker is not None:
-            self._worker.join(timeout)
-
-    def _work(self, recipe: Recipe, stop: threading.Event) -> None:
         self.progress.max = recipe.steps
-        try:
-            for frame in run_recipe(self.current_model, recipe, stop=stop.is_set):
-                if stop.is_set() and frame.status == "running":
-                    continue                            # a cancelled run shows nothing more
-                self._show(frame)
-        except Exception as error:                       # shown in the widget, not a lost log
-            self.status.value = f"<span style='color:#b00'><b>Error:</b> {html.escape(str(error))}</span>"
-        finally:
-            if self._stop_event is stop:                 # not superseded by a newer run
-                self.run_button.disabled, self.stop_button.disabled = False, True
+        return run_recipe(self.current_model, recipe, stop=stop)
 
-    def _show(self, frame) -> None:
+    def show(self, frame) -> None:
         images = frame.images
         picture = images[0] if images.shape[0] == 1 else image_grid(images)
         self.preview.value = image_png(picture, scale=max(1, PREVIEW_PX // picture.shape[-1]))

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 import torch
 
 from ..attribution.display import METHODS, NEEDS_LAYER, attribution_map, colorize, overlay
+from ..attribution.gradcam import default_layer
 from ..data.shapes import CLASSES, make_shapes
 from ..images import load_image, sample_image
 from ..probe import list_layers
@@ -27,9 +28,9 @@ def default_images(size: int) -> dict[str, torch.Tensor]:
 
 
 def conv_layers(model: torch.nn.Module) -> list[str]:
-    """Layers whose output is a (C, H, W) map larger than 1x1 (ReLUs aside): the choices for Grad-CAM."""
+    """Layers whose output is a (C, H, W) map larger than 1x1 (dropout aside): the choices for Grad-CAM."""
     return [info.name for info in list_layers(model) if info.output_shape and len(info.output_shape) == 3
-            and info.output_shape[1] > 1 and info.kind not in ("ReLU", "Dropout")]
+            and info.output_shape[1] > 1 and info.kind != "Dropout"]
 
 
 class AttributionExplorer(widgets.VBox):
@@ -47,7 +48,8 @@ class AttributionExplorer(widgets.VBox):
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
         self.target = widgets.Dropdown(description="class")
         self.method = widgets.Dropdown(options=list(METHODS), description="method")
-        self.layer = widgets.Dropdown(options=layers, value=layers[-1] if layers else None, description="layer")
+        self.layer = widgets.Dropdown(options=layers, value=default_layer(model) if layers else None,
+                                      description="layer")
         self.top5 = widgets.HTML()
         self.image_view, self.map_view, self.overlay_view = (widgets.Image(format="png", width=WIDTH) for _ in range(3))
         self.caption = widgets.HTML()

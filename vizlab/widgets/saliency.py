@@ -1,0 +1,152 @@
+"""Saliency maps, live: pick an image (a sample, the photo or your own upload) and a class, then
+compare the plain gradient with SmoothGrad and move its noise and sample-count sliders.
+
+``SaliencyExplorer(model)`` is a ``LiveExplorer``: it computes the map as soon as it is shown and
+again (debounced) whenever a control moves, on a background thread, so the kernel stays free.
+SmoothGrad's map is shown as it accumulates, after every batch of noisy copies; the last
+frame is exactly ``smoothgrad(model, image, target, samples=n, noise=sigma)`` with a generator
+seeded with ``seed``. A thin view: every number comes from ``vizlab.attribution``.
+"""
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import torch
+
+from ..attribution.display import colorize, overlay
+from ..attribution.gradients import saliency, smoothgrad
+from ..images import load_image
+from .attribution import PREDICTED, default_images, uploaded_files
+from .live import LiveExplorer, grey_png
+from .render import image_png
+
+WIDTH = 256
+METHODS = ("SmoothGrad", "gradient")
+CHUNK = 32  # noisy copies per frame; smoothgrad's own batch size, so the noise is drawn the same
+
+
+@dataclass
+class SaliencyFrame:
+    """A map (H, W) averaged over ``samples_done`` of ``samples`` noisy copies (1 of 1: plain)."""
+    map: torch.Tensor
+    samples_done: int
+    samples: int
+    status: str = "running"
+
+
+class SaliencyExplorer(LiveExplorer):
+    """``SaliencyExplorer(model)`` (optionally ``images={"name": (3, H, W) tensor}``)."""
+
+    def __init__(self, model: torch.nn.Module, images: dict | None = None, *, noise: float = 0.15,
+                 samples: int = 25, seed: int = 0):
+        super().__init__()
+        self.model, self.seed = model, seed
+        self.size = getattr(model, "input_size", 224)
+        self.class_names = list(getattr(model, "class_names", []))
+        self.images = {name: load_image(image, size=self.size) for name, image in images.items()} \
+            if images else default_images(self.size)
+        self.map: torch.Tensor | None = None
+        self.frames_shown = 0
+
+        self.image = widgets.Dropdown(options=list(self.images), description="image")
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        self.target = widgets.Dropdown(description="class")
+        self.method = widgets.Dropdown(options=METHODS, description="method")
+        self.noise = widgets.FloatSlider(noise, min=0.0, max=0.6, step=0.01, description="noise",
+                                         continuous_update=False)
+        self.samples = widgets.IntSlider(samples, min=1, max=100, description="samples", continuous_update=False)
+        self.top5 = widgets.HTML()
+        self.image_view, self.map_view, self.overlay_view = (
+            widgets.Image(value=grey_png(), format="png", width=WIDTH) for _ in range(3))
+        self.status.value = "Starts when shown; move any control to update the map."
+
+        self.image.observe(lambda _: self._new_image(), names="value")
+        self.method.observe(lambda _: self._enable_sliders(), names="value")
+        self.upload.observe(self._on_upload, names="value")
+        self._new_image()
+        self._enable_sliders()
+        self.watch(self.image, self.target, self.method, self.noise, self.samples)
+        self.children = self._layout()
+
+    def _layout(self) -> list:
+        def titled(title, view):
+            return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), view])
+
+        return [widgets.HBox([self.image, self.upload, self.target]),
+                widgets.HBox([self.method, self.noise, self.samples]),
+                widgets.HBox([titled("image", self.image_view), titled("map", self.map_view),
+                              titled("overlay", self.overlay_view), self.top5]),
+                widgets.HBox([self.run_button, self.stop_button]), self.status]
+
+    # --- controls -------------------------------------------------------------------------------
+    def add_image(self, name: str, image) -> None:
+        """Add ``image`` (anything ``load_image`` takes) to the choices and show it."""
+        self.images[name] = load_image(image, size=self.size)
+        self.image.options = list(self.images)
+        self.image.value = name
+
+    def _on_upload(self, change) -> None:
+        for name, content in uploaded_files(change["new"]):
+            self.add_image(f"upload: {name}", io.BytesIO(content))
+
+    def _enable_sliders(self) -> None:
+        self.noise.disabled = self.samples.disabled = self.method.value != "SmoothGrad"
+
+    def _new_image(self) -> None:
+        """A new image: its picture, its top 5, and the class choices (its prediction first)."""
+        image = self.images[self.image.value]
+        self.image_view.value = image_png(image, scale=max(1, WIDTH // image.shape[-1]))
+        with torch.no_grad():
+            probs = self.model(image[None].to(self._device)).softmax(1)[0].cpu()
+        top = probs.topk(min(5, len(probs)))
+        rows = "".join(f"<tr><td>{self._name(int(k))}</td><td>{p:.1%}</td></tr>" for p, k in zip(*top))
+        self.top5.value = f"<b>top 5</b><table>{rows}</table>"
+        predicted = self._name(int(top.indices[0]))
+        self.target.options = [(f"predicted: {predicted}", PREDICTED)] + [
+            (f"{k}: {self._name(k)}", k) for k in range(len(probs))]
+        self.target.value = PREDICTED
+
+    @property
+    def _device(self) -> torch.device:
+        first = next(self.model.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
+
+    def _name(self, k: int) -> str:
+        return self.class_names[k] if k < len(self.class_names) else str(k)
+
+    # --- running (on LiveExplorer's background thread) ------------------------------------------
+    def frames(self, stop):
+        """The plain gradient's map, or SmoothGrad's running average after every ``CHUNK`` copies."""
+        image = self.images[self.image.value][None].to(self._device)   # the device follows the model
+        target = self.target.value
+        if target == PREDICTED:
+            with torch.no_grad():
+                target = int(self.model(image).argmax(1))
+        if self.method.value == "gradient":
+            yield SaliencyFrame(saliency(self.model, image, target)[0], 1, 1, "done")
+            return
+        samples, noise = self.samples.value, self.noise.value
+        generator = torch.Generator().manual_seed(self.seed)
+        total, done = None, 0
+        while done < samples:
+            if stop():
+                return
+            k = min(CHUNK, samples - done)
+            part = smoothgrad(self.model, image, target, samples=k, noise=noise, generator=generator)[0] * k
+            total, done = part if total is None else total + part, done + k
+            yield SaliencyFrame(total / done, done, samples, "done" if done == samples else "running")
+
+    def show(self, frame: SaliencyFrame) -> None:
+        image = self.images[self.image.value]
+        scale = max(1, WIDTH // image.shape[-1])
+        self.map = frame.map.cpu()
+        self.map_view.value = image_png(colorize(frame.map), scale=scale)
+        self.overlay_view.value = image_png(overlay(image, frame.map), scale=scale)
+        what = (f"SmoothGrad, noise {self.noise.value:.2f}: {frame.samples_done}/{frame.samples} samples"
+                if self.method.value == "SmoothGrad" else "plain gradient")
+        self.status.value = html.escape(f"{what} for class {self.target.label}"
+                                        + (" (done)" if frame.status == "done" else ""))
+        self.frames_shown += 1
