@@ -119,3 +119,22 @@ def test_layers_must_be_names(net, bad):
 def test_list_layers_refuses_sizes_that_are_not_positive(net, size):
     with pytest.raises(ValueError, match="input_size must be an int >= 1"):
         list_layers(net, size)
+
+
+def test_two_explorers_and_the_next_cells_on_one_model_give_their_solo_results(shapenet):
+    from vizlab.ascent.recipes import run_recipe
+    from vizlab.widgets.ascent import AscentExplorer
+
+    explorers = [AscentExplorer(shapenet, layer="conv3", unit=unit, steps=24, size=32) for unit in (2, 9)]
+    solo = [[frame.score for frame in run_recipe(shapenet, e.recipe())] for e in explorers]
+    images = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    expected = capture(shapenet, images, ["conv2", "relu4"])
+    for explorer in explorers:
+        explorer.run()
+    while any(e.running for e in explorers):                 # the next cells, meanwhile
+        acts = capture(shapenet, images, ["conv2", "relu4"])
+        assert all(torch.equal(acts[k], expected[k]) for k in expected)
+    for explorer, scores in zip(explorers, solo):
+        explorer.wait()
+        assert explorer.scores == scores, explorer.status.value
+    assert hook_count(shapenet) == 0

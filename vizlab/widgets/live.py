@@ -90,8 +90,9 @@ class LiveExplorer(widgets.VBox):
         return self._worker is not None and self._worker.is_alive()
 
     def run(self) -> None:
-        """Start a run with the current settings, cancelling any run in progress."""
-        self.stop(cancel_pending=False)
+        """Start a run with the current settings, cancelling any run in progress (and a restart
+        still pending: this run already has the newest settings)."""
+        self.stop()
         self.wait()
         with self._lock:
             self._stop_event = stop = threading.Event()
