@@ -1,0 +1,338 @@
+"""Sampling the inverse set of a neuron (Hada & Carreira-Perpinan, ICIP 2021; METHODS.md section 10).
+
+    f^{-1}([z1, z2]) = {x valid : z1 <= f(x) <= z2}
+
+``sample_inverse_set`` returns n images x = G(c), codes c in a box, with z1 <= f(G(c)) <= z2 for
+one neuron or for several at once (the intersection), spread as far apart as it can in E(G(c)):
+
+* K codes at a time: maximize the diversity subject to the band, by the augmented Lagrangian
+  (multipliers, penalty growth mu <- rho mu); each inner solve is a run of ``vizlab.ascent.ascend``;
+* inexact: a batch stops as soon as every sample is in the band, checked on its images as the
+  model sees them (after optional 8-bit quantization) and re-checked by a separate forward pass;
+* incremental: each next batch starts from the previous one (a fraction from fresh random
+  codes), and its diversity also counts the distances to the samples accepted so far.
+
+Guarantees, each tested: every returned sample is inside every band (a sample that is not is
+never returned); a band that cannot be reached ends with status ``"unreachable"``, no samples,
+and the closest activation reached; the same seed gives the same samples; the model is left as it
+was found (the loop's probe removes its hooks after every forward pass, even on error or stop).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import torch
+from torch import nn
+
+from ..ascent.loop import adam, ascend
+from ..probe import Probe, _device
+from .encoders import FeatureEncoder, IdentityEncoder, check_encoder
+from .generators import CodeParam, FourierGenerator, PixelGenerator, check_generator, generator_box
+from .lagrangian import AugmentedLagrangian, as_bands, as_objectives, check_reachable
+
+
+@dataclass
+class InverseSet:
+    """What the sampler found. ``images`` (m, C, H, W), ``codes`` (m, D), ``activations`` (m, J)
+    and ``encodings`` (m, d) of the m <= n accepted samples, all inside every band. ``status``:
+    ``"done"`` (m == n), ``"incomplete"``, ``"unreachable"`` (m == 0) or ``"stopped"``;
+    ``closest`` (J,) the activation nearest each band that any sample reached."""
+    images: torch.Tensor
+    codes: torch.Tensor
+    activations: torch.Tensor
+    encodings: torch.Tensor
+    n: int
+    status: str
+    message: str
+    closest: torch.Tensor
+    steps: int = 0
+    seconds: float = 0.0
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+@dataclass
+class SamplerFrame:
+    """What a watcher sees: the samples accepted so far and the batch being optimized."""
+    accepted: torch.Tensor              # (m, C, H, W) images
+    activations: torch.Tensor           # (m, J)
+    batch: torch.Tensor                 # (K, C, H, W) the current batch
+    batch_activations: torch.Tensor     # (K, J)
+    n: int
+    step: int
+    status: str = "running"
+    message: str = ""
+    result: InverseSet | None = field(default=None, repr=False)
+
+
+def resolve_generator(generator, model) -> nn.Module:
+    if isinstance(generator, nn.Module):
+        return generator
+    size = getattr(model, "input_size", 64)
+    if generator == "pixels":
+        return PixelGenerator(size)
+    if generator == "fourier":
+        return FourierGenerator(size)
+    if generator == "shapes":
+        from .shapes_renderer import ShapesGenerator
+        return ShapesGenerator(size)
+    raise ValueError(f"unknown generator {generator!r}: give a module (codes -> images in [0, 1] with a .box) "
+                     f"or one of 'pixels', 'fourier', 'shapes'")
+
+
+def resolve_encoder(encoder, model) -> nn.Module:
+    if isinstance(encoder, nn.Module):
+        return encoder
+    if encoder == "features":
+        return FeatureEncoder(model)
+    if encoder == "identity":
+        return IdentityEncoder()
+    raise ValueError(f"unknown encoder {encoder!r}: give a module (images -> (B, d) vectors) or "
+                     f"'features' (the model's standardized penultimate features) or 'identity'")
+
+
+def _check_counts(n, K) -> None:
+    for name, value in (("n", n), ("K", K)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1 (how many samples {'in all' if name == 'n' else 'at a time'}), "
+                             f"got {value!r}")
+
+
+class _Setup:
+    """Everything fixed for a whole run: validated inputs, the shared forward pass."""
+
+    def __init__(self, model, objectives, bands, generator, encoder, value_range, quantize):
+        self.model = model
+        self.objectives = as_objectives(objectives)
+        self.bands = as_bands(bands, len(self.objectives))
+        check_reachable(model, self.objectives, self.bands, value_range)
+        self.device = _device(model)
+        self.generator = resolve_generator(generator, model).to(self.device)
+        low, high = generator_box(self.generator)
+        self.low, self.high = low.to(self.device), high.to(self.device)
+        self.image_shape = check_generator(self.generator, self.low, self.high)
+        self.encoder = resolve_encoder(encoder, model).to(self.device)
+        corners = self.generator(torch.stack([self.low, self.high])).detach()
+        check_encoder(self.encoder, corners)
+        self.layers = [layer for o in self.objectives for layer in o.layers]
+        shared = isinstance(self.encoder, FeatureEncoder) and self.encoder.model is model
+        if shared:                                   # E read in the same forward pass as f
+            self.layers.append(self.encoder.layer)
+        self.quantize = quantize
+        self._shared = shared
+
+    def encode_from(self, param: CodeParam) -> Callable:
+        if self._shared:
+            return lambda acts: self.encoder.from_activation(acts[self.encoder.layer])
+        return lambda acts: self.encoder(param.last_images)
+
+    def seen(self, images: torch.Tensor) -> torch.Tensor:
+        """The images as the model will see them once saved: clamped, optionally 8-bit."""
+        images = images.detach().clamp(0, 1)
+        return (images * 255).round() / 255 if self.quantize else images
+
+    @torch.no_grad()
+    def measure(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Activations (B, J) and encodings (B, d) of images, by a separate forward pass."""
+        with Probe(self.model, list(dict.fromkeys(self.layers)), stop_early=True) as probe:
+            acts = probe.run(images.to(self.device))     # any image shape: the slab model reads (B, 1, 1, D)
+        values = torch.stack([o(acts) for o in self.objectives], 1)
+        if self._shared:
+            return values, self.encoder.from_activation(acts[self.encoder.layer])
+        return values, self.encoder(images)
+
+    def violation(self, values: torch.Tensor) -> torch.Tensor:
+        """(K, J) how far outside each band, in the activation's units (0 inside)."""
+        low = torch.tensor([b.low for b in self.bands], device=values.device)
+        high = torch.tensor([b.high for b in self.bands], device=values.device)
+        return torch.maximum(low - values, values - high).clamp(min=0)
+
+
+class _Accepted:
+    """The samples accepted so far (images on the CPU, the rest on the model's device)."""
+
+    def __init__(self, setup: _Setup):
+        self.images, self.units, self.values, self.encodings = [], [], [], []
+        self.setup = setup
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.values)
+
+    def add(self, images, units, values, encodings, keep) -> None:
+        if bool(keep.any()):
+            self.images.append(images[keep].cpu())
+            self.units.append(units[keep])
+            self.values.append(values[keep])
+            self.encodings.append(encodings[keep].detach())
+
+    def cat(self, parts, empty):
+        return torch.cat(parts) if parts else empty
+
+    def encodings_tensor(self):
+        return torch.cat(self.encodings) if self.encodings else None
+
+    def values_tensor(self) -> torch.Tensor:
+        return self.cat([v.cpu() for v in self.values], torch.zeros(0, len(self.setup.bands)))
+
+    def images_tensor(self) -> torch.Tensor:
+        return self.cat(self.images, torch.zeros(0, *self.setup.image_shape))
+
+    def result(self, n, status, message, closest, steps, seconds) -> InverseSet:
+        s = self.setup
+        units = self.cat(self.units, torch.zeros(0, s.low.numel(), device=s.device))
+        encodings = self.encodings_tensor()
+        return InverseSet(self.images_tensor()[:n], (s.low + (s.high - s.low) * units)[:n].cpu(),
+                          self.values_tensor()[:n], (encodings if encodings is not None else torch.zeros(0, 0))[:n].cpu(),
+                          n, status, message, closest.cpu(), steps, seconds)
+
+
+def sample_inverse_set(model: nn.Module, objectives, bands, *, n: int, K: int = 8, generator="pixels",
+                       encoder="features", diversity: float = 1.0, lr: float = 0.05, inner_steps: int = 40,
+                       min_steps: int = 8, max_outer: int = 15, mu0: float = 1.0, rho: float = 2.0,
+                       margin: float = 0.05, restart_fraction: float = 0.5, jitter: float = 0.05,
+                       max_batches: int | None = None, max_seconds: float | None = None, value_range=None,
+                       quantize: bool = False, seed: int = 0, stop: Callable[[], bool] | None = None,
+                       every: int = 10) -> Iterator[SamplerFrame]:
+    """Yield ``SamplerFrame``s while sampling n images of the inverse set; the last carries ``.result``.
+
+    ``objectives``: one vizlab objective (``channel``, ``neuron``, ``class_logit``...) or a list
+    (the intersection of their inverse sets), with ``bands`` (z1, z2) or one band per objective.
+    ``generator``: a module codes -> images in [0, 1] with a ``.box``, or ``"pixels"``,
+    ``"fourier"``, ``"shapes"``; ``encoder``: a module images -> (B, d), ``"features"`` or
+    ``"identity"``. ``diversity`` is gamma (0: independent restarts). A batch of K runs at most
+    ``max_outer`` augmented-Lagrangian iterations of ``inner_steps`` Adam steps (``lr``, in box
+    units), and may stop once all are in the band after ``min_steps``; the constraint aims
+    ``margin`` of the band's width inside it. ``quantize`` checks and returns 8-bit images.
+    """
+    _check_counts(n, K)
+    setup = _Setup(model, objectives, bands, generator, encoder, value_range, quantize)
+    rng = torch.Generator().manual_seed(seed)
+    accepted, dim = _Accepted(setup), setup.low.numel()
+    progress = _Progress(setup)
+    max_batches = max_batches or 3 * math.ceil(n / K) + 2
+    started = time.perf_counter()
+    units = torch.rand(min(K, n), dim, generator=rng)
+    for batch_index in range(max_batches):
+        param = CodeParam(setup.generator, setup.low, setup.high, units.to(setup.device))
+        al = AugmentedLagrangian(setup.objectives, setup.bands, encode=setup.encode_from(param),
+                                 gamma=diversity, margin=margin, accepted=accepted.encodings_tensor())
+        al.mu = mu0
+        outer = yield from _solve_batch(setup, al, param, accepted, progress, n=n, lr=lr, rho=rho, stop=stop,
+                                        inner_steps=inner_steps, min_steps=min_steps, max_outer=max_outer,
+                                        every=every, deadline=None if max_seconds is None else started + max_seconds)
+        images = setup.seen(param.last_images)       # the separate check decides what is kept
+        values, encodings = setup.measure(images)
+        seconds = time.perf_counter() - started
+        if stop is not None and stop():
+            result = accepted.result(n, "stopped", f"stopped by request with {len(accepted)} of {n} samples",
+                                     progress.closest, progress.steps, seconds)
+            yield _frame(accepted, images, values, n, progress.steps, result)
+            return
+        keep = al.inside(values, 0.0)
+        accepted.add(images, param.last_units, values, encodings, keep)
+        yield _frame(accepted, images, values, n, progress.steps)
+        outcome = _outcome(setup, accepted, n, batch_index, max_batches, max_seconds, seconds, progress.closest,
+                           al, outer)
+        if outcome is not None:
+            result = accepted.result(n, *outcome, progress.closest, progress.steps, seconds)
+            yield _frame(accepted, images, values, n, progress.steps, result)
+            return
+        units = _next_start(param.last_units.cpu(), keep.cpu(), min(K, n - len(accepted)), restart_fraction,
+                            jitter, rng)
+
+
+class _Progress:
+    """Steps taken, and per neuron the activation nearest its band seen so far."""
+
+    def __init__(self, setup: _Setup):
+        self.setup, self.steps = setup, 0
+        self.best = torch.full((len(setup.bands),), math.inf)
+        self.closest = torch.full((len(setup.bands),), math.nan)
+
+    def saw(self, values: torch.Tensor) -> None:
+        self.steps += 1
+        gap, values = self.setup.violation(values).cpu(), values.cpu()
+        for j in range(values.shape[1]):
+            i = int(gap[:, j].argmin())
+            if gap[i, j] < self.best[j]:
+                self.best[j], self.closest[j] = gap[i, j], values[i, j]
+
+
+def _solve_batch(setup, al, param, accepted, progress, *, n, lr, rho, stop, inner_steps, min_steps, max_outer,
+                 every, deadline):
+    """Augmented-Lagrangian iterations on one batch, each a run of ``ascend``; ends as soon as every
+    sample is in the band (confirmed by a separate forward pass). Returns the last iteration's index."""
+    objective = al.as_objective(setup.layers)
+    outer = 0
+    for outer in range(max_outer):
+        if stop is not None and stop():
+            break
+        taken, al.feasible = [0], False
+        first = outer == 0
+
+        def may_stop():
+            if stop is not None and stop():
+                return True
+            return al.feasible and (not first or taken[0] > min_steps)
+
+        for frame in ascend(setup.model, objective, param=param, steps=inner_steps, every=1, optimizer=adam(lr),
+                            seed=0, redirect_steps=0, stop=may_stop):
+            if frame.status == "running":
+                taken[0] += 1
+                progress.saw(al.last_values)
+                if progress.steps % every == 0:
+                    yield _frame(accepted, frame.images, al.last_values, n, progress.steps)
+        if al.feasible:
+            values, _ = setup.measure(setup.seen(param.last_images))
+            if bool(al.inside(values, 0.0).all()):
+                break
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        al.update_multipliers(rho)
+    return outer
+
+
+def _outcome(setup, accepted, n, batch_index, max_batches, max_seconds, seconds, closest, al, outer):
+    bands = ", ".join(f"[{b.low:g}, {b.high:g}] of {o.name}" for b, o in zip(setup.bands, setup.objectives))
+    reached = ", ".join(f"{float(c):.4g}" for c in closest)
+    if len(accepted) >= n:
+        return "done", f"{n} samples, every one inside {bands}"
+    if len(accepted) == 0 and batch_index == 0:
+        return "unreachable", (f"the band was not reached: 0 of {n} samples inside {bands} after {outer + 1} "
+                               f"augmented-Lagrangian iterations (penalty weight mu up to {al.mu:g}); "
+                               f"the closest activation reached was {reached}")
+    out_of_time = max_seconds is not None and seconds > max_seconds
+    if batch_index == max_batches - 1 or out_of_time:
+        why = f"the time budget of {max_seconds:g} s ran out" if out_of_time else f"{max_batches} batches were tried"
+        return "incomplete", (f"only {len(accepted)} of {n} samples reached {bands}: {why}; "
+                              f"the closest activation reached was {reached}")
+    return None
+
+
+def _next_start(units, keep, k, restart_fraction, jitter, rng) -> torch.Tensor:
+    """The next batch: accepted codes moved a little (the previous batch), the rest fresh."""
+    start = torch.rand(k, units.shape[1], generator=rng)
+    good = units[keep]
+    carried = min(len(good), round(k * (1 - restart_fraction)))
+    if carried:
+        noise = jitter * torch.randn(carried, units.shape[1], generator=rng)
+        start[:carried] = (good[:carried] + noise).clamp(0, 1)
+    return start
+
+
+def _frame(accepted, batch, batch_values, n, steps, result=None) -> SamplerFrame:
+    status, message = (result.status, result.message) if result is not None else ("running", "")
+    return SamplerFrame(accepted.images_tensor(), accepted.values_tensor(), batch.detach().cpu(),
+                        batch_values.detach().cpu(), n, steps, status, message, result)
+
+
+def inverse_set(model: nn.Module, objectives, bands, *, n: int, **options) -> InverseSet:
+    """Run ``sample_inverse_set`` to the end and return its ``InverseSet``."""
+    frame = None
+    for frame in sample_inverse_set(model, objectives, bands, n=n, **options):
+        pass
+    return frame.result
