@@ -102,7 +102,8 @@ class CodeParam(nn.Module):
     """The codes being optimized, in box units u in [0, 1]^D: ``forward()`` = G(low + (high-low) u).
 
     ``last_units`` / ``last_images`` are the units and images of the latest forward pass, so the
-    sampler can keep exactly the images whose activations it checked.
+    sampler can keep exactly the images whose activations it checked. ``freeze_`` holds samples
+    that reached the band where they are (the loop's ``project_`` puts them back after each step).
     """
 
     def __init__(self, generator: nn.Module, low: torch.Tensor, high: torch.Tensor, units: torch.Tensor):
@@ -111,6 +112,8 @@ class CodeParam(nn.Module):
         self.register_buffer("low", low)
         self.register_buffer("high", high)
         self.units = nn.Parameter(units.clone())
+        self.register_buffer("frozen", torch.zeros(units.shape[0], dtype=torch.bool))
+        self.register_buffer("frozen_units", units.clone())
         self.last_units = self.last_images = None
 
     def codes(self, units: torch.Tensor | None = None) -> torch.Tensor:
@@ -124,5 +127,14 @@ class CodeParam(nn.Module):
         return images
 
     @torch.no_grad()
+    def freeze_(self, which: torch.Tensor) -> None:
+        """Hold the codes ``which`` (K,) bool where the last forward pass had them."""
+        which = which & ~self.frozen
+        self.frozen_units[which] = self.last_units[which]
+        self.frozen |= which
+
+    @torch.no_grad()
     def project_(self) -> None:
+        """Back into the box; frozen codes back where they were frozen."""
         self.units.clamp_(0, 1)
+        self.units[self.frozen] = self.frozen_units[self.frozen]

@@ -106,7 +106,6 @@ class AugmentedLagrangian:
         self.gamma, self.margin, self.accepted = gamma, margin, accepted
         self.mu, self.lam = 1.0, None
         self.last_values = self.last_g = None       # activations (K, J), constraints (K, 2J)
-        self.feasible = False
 
     def activations(self, acts) -> torch.Tensor:
         return torch.stack([o(acts) for o in self.objectives], 1)
@@ -146,7 +145,6 @@ class AugmentedLagrangian:
         shifted = torch.relu(g + self.lam / self.mu)
         penalty = (self.mu / 2) * (shifted.pow(2) - (self.lam / self.mu).pow(2)).sum(1)
         self.last_values, self.last_g = values.detach(), g.detach()
-        self.feasible = bool(self.inside(self.last_values).all())
         if self.gamma == 0:
             return -penalty
         return self.gamma * self.diversity(acts) - penalty

@@ -264,35 +264,37 @@ class _Progress:
 
 def _solve_batch(setup, al, param, accepted, progress, *, n, lr, rho, stop, inner_steps, min_steps, max_outer,
                  every, deadline):
-    """Augmented-Lagrangian iterations on one batch, each a run of ``ascend``; ends as soon as every
-    sample is in the band (confirmed by a separate forward pass). Returns the last iteration's index."""
+    """Augmented-Lagrangian iterations on one batch, each a run of ``ascend``. A sample is frozen
+    as soon as it is in the band (checked on its images as the model saw them, after ``min_steps``);
+    the batch ends when all are, or when an iteration freezes nothing new after some did.
+    Returns the last iteration's index."""
     objective = al.as_objective(setup.layers)
-    outer = 0
+    outer, taken = 0, [0]
+
+    def may_stop():
+        return (stop is not None and stop()) or bool(param.frozen.all())
+
     for outer in range(max_outer):
-        if stop is not None and stop():
+        if may_stop():
             break
-        taken, al.feasible = [0], False
-        first = outer == 0
-
-        def may_stop():
-            if stop is not None and stop():
-                return True
-            return al.feasible and (not first or taken[0] > min_steps)
-
+        frozen_before = int(param.frozen.sum())
         for frame in ascend(setup.model, objective, param=param, steps=inner_steps, every=1, optimizer=adam(lr),
                             seed=0, redirect_steps=0, stop=may_stop):
-            if frame.status == "running":
-                taken[0] += 1
-                progress.saw(al.last_values)
-                if progress.steps % every == 0:
-                    yield _frame(accepted, frame.images, al.last_values, n, progress.steps)
-        if al.feasible:
-            values, _ = setup.measure(setup.seen(param.last_images))
-            if bool(al.inside(values, 0.0).all()):
-                break
+            if frame.status == "stopped":
+                continue
+            taken[0] += 1
+            progress.saw(al.last_values)
+            if taken[0] > min_steps:
+                param.freeze_(al.inside(al.last_values))
+            if progress.steps % every == 0:
+                yield _frame(accepted, frame.images, al.last_values, n, progress.steps)
         if deadline is not None and time.perf_counter() > deadline:
             break
+        if 0 < frozen_before == int(param.frozen.sum()):
+            break                                   # the rest make no progress: new codes will do better
         al.update_multipliers(rho)
+    with torch.no_grad():
+        param()                                      # last_images: every code where it ended or was frozen
     return outer
 
 
