@@ -215,13 +215,15 @@ def sample_inverse_set(model: nn.Module, objectives, bands, *, n: int, K: int = 
     progress = _Progress(setup)
     max_batches = max_batches or 3 * math.ceil(n / K) + 2
     started = time.perf_counter()
-    units = torch.rand(min(K, n), dim, generator=rng)
+    units = torch.rand(K, dim, generator=rng)
     for batch_index in range(max_batches):
         param = CodeParam(setup.generator, setup.low, setup.high, units.to(setup.device))
         al = AugmentedLagrangian(setup.objectives, setup.bands, encode=setup.encode_from(param),
                                  gamma=diversity, margin=margin, accepted=accepted.encodings_tensor())
         al.mu = mu0
-        outer = yield from _solve_batch(setup, al, param, accepted, progress, n=n, lr=lr, rho=rho, stop=stop,
+        needed = n - len(accepted)
+        outer = yield from _solve_batch(setup, al, param, accepted, progress, n=n, needed=needed, lr=lr, rho=rho,
+                                        stop=stop, has_accepted=len(accepted) > 0,
                                         inner_steps=inner_steps, min_steps=min_steps, max_outer=max_outer,
                                         every=every, deadline=None if max_seconds is None else started + max_seconds)
         images = setup.seen(param.last_images)       # the separate check decides what is kept
@@ -232,7 +234,7 @@ def sample_inverse_set(model: nn.Module, objectives, bands, *, n: int, K: int = 
                                      progress.closest, progress.steps, seconds)
             yield _frame(accepted, images, values, n, progress.steps, result)
             return
-        keep = al.inside(values, 0.0)
+        keep = _first(al.inside(values, 0.0), param.frozen, needed)
         accepted.add(images, param.last_units, values, encodings, keep)
         yield _frame(accepted, images, values, n, progress.steps)
         outcome = _outcome(setup, accepted, n, batch_index, max_batches, max_seconds, seconds, progress.closest,
@@ -241,7 +243,7 @@ def sample_inverse_set(model: nn.Module, objectives, bands, *, n: int, K: int = 
             result = accepted.result(n, *outcome, progress.closest, progress.steps, seconds)
             yield _frame(accepted, images, values, n, progress.steps, result)
             return
-        units = _next_start(param.last_units.cpu(), keep.cpu(), min(K, n - len(accepted)), restart_fraction,
+        units = _next_start(param.last_units.cpu(), keep.cpu(), K, restart_fraction,
                             jitter, rng)
 
 
@@ -262,17 +264,18 @@ class _Progress:
                 self.best[j], self.closest[j] = gap[i, j], values[i, j]
 
 
-def _solve_batch(setup, al, param, accepted, progress, *, n, lr, rho, stop, inner_steps, min_steps, max_outer,
-                 every, deadline):
+def _solve_batch(setup, al, param, accepted, progress, *, n, needed, has_accepted, lr, rho, stop, inner_steps,
+                 min_steps, max_outer, every, deadline):
     """Augmented-Lagrangian iterations on one batch, each a run of ``ascend``. A sample is frozen
     as soon as it is in the band (checked on its images as the model saw them, after ``min_steps``);
-    the batch ends when all are, or when an iteration freezes nothing new after some did.
+    the batch ends when ``needed`` are, or when an iteration freezes nothing new after some did (or,
+    the band being known reachable, after four with none): fresh codes then do better.
     Returns the last iteration's index."""
     objective = al.as_objective(setup.layers)
     outer, taken = 0, [0]
 
     def may_stop():
-        return (stop is not None and stop()) or bool(param.frozen.all())
+        return (stop is not None and stop()) or int(param.frozen.sum()) >= needed
 
     for outer in range(max_outer):
         if may_stop():
@@ -290,7 +293,8 @@ def _solve_batch(setup, al, param, accepted, progress, *, n, lr, rho, stop, inne
                 yield _frame(accepted, frame.images, al.last_values, n, progress.steps)
         if deadline is not None and time.perf_counter() > deadline:
             break
-        if 0 < frozen_before == int(param.frozen.sum()):
+        frozen = int(param.frozen.sum())
+        if 0 < frozen_before == frozen or (has_accepted and frozen == 0 and outer >= 3):
             break                                   # the rest make no progress: new codes will do better
         al.update_multipliers(rho)
     with torch.no_grad():
@@ -313,6 +317,15 @@ def _outcome(setup, accepted, n, batch_index, max_batches, max_seconds, seconds,
         return "incomplete", (f"only {len(accepted)} of {n} samples reached {bands}: {why}; "
                               f"the closest activation reached was {reached}")
     return None
+
+
+def _first(inside: torch.Tensor, frozen: torch.Tensor, needed: int) -> torch.Tensor:
+    """Keep at most ``needed`` of the samples inside the band, frozen ones first."""
+    order = sorted(range(len(inside)), key=lambda i: (not bool(frozen[i]), i))
+    keep = torch.zeros_like(inside)
+    for i in [i for i in order if inside[i]][:needed]:
+        keep[i] = True
+    return keep
 
 
 def _next_start(units, keep, k, restart_fraction, jitter, rng) -> torch.Tensor:
