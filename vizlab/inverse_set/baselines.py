@@ -13,7 +13,8 @@ import time
 import torch
 from torch import nn
 
-from .sampler import InverseSet, _Accepted, _Progress, _Setup, _check_counts, inverse_set
+from .parts import InverseSet, _Accepted, _check_counts, _Progress, _Setup
+from .sampler import inverse_set
 
 
 def restarts(model: nn.Module, objectives, bands, *, n: int, **options) -> InverseSet:

@@ -92,7 +92,7 @@ def check_reachable(model, objectives, bands, value_ranges=None) -> None:
         if bounds is None:
             continue
         low, high, open_ = bounds[:3]
-        outside = band.high <= low or band.low >= high if open_ else band.high < low or band.low > high
+        outside = (band.high <= low or band.low >= high) if open_ else (band.high < low or band.low > high)
         if outside:
             raise ValueError(f"the band [{band.low:g}, {band.high:g}] of {objective.name} lies outside its possible "
                              f"range ({low:g}, {high:g}); choose z1, z2 inside it")
