@@ -9,7 +9,8 @@ In one process:
    class logit (band: the 50-90th percentile of real squares). Target <= 30 s on 2 cores.
 2. **diversity at equal time**: mean pairwise distance in E (ShapeNet's standardized penultimate
    features) of the sampler's samples, of independent restarts (diversity weight 0, fresh codes)
-   and of rejection sampling, the last two given the sampler's time.
+   and of rejection sampling, the last two given up to the sampler's time (they stop at n, so
+   their own time is printed too: for a common band rejection is far faster).
 3. **seconds per sampler step** against a bare loop doing the same arithmetic: render the batch
    with G, run the model with a hook that keeps the objective's layer and E's layer, the
    augmented-Lagrangian loss with the pairwise distances, backward, Adam, clip to the box.
