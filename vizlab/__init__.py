@@ -1,31 +1,32 @@
 """vizlab: see what a neural network's units respond to.
 
-The engine (no widgets, no pyplot) is importable from here; its methods live in subpackages
-(``vizlab.dataprobe``: receptive fields, top activating patches, feature space;
-``vizlab.ascent``: gradient ascent; ``vizlab.attribution``: saliency, guided backprop,
-Grad-CAM, sanity checks), widgets in ``vizlab.widgets`` and figures in ``vizlab.plot``.
+The engine (no widgets, no pyplot) is importable from here; its methods live in subpackages,
+in lecture order: ``vizlab.dataprobe`` (receptive fields, top activating patches, feature
+space), ``vizlab.attribution`` (saliency, guided backprop, Grad-CAM, sanity checks),
+``vizlab.ascent`` (gradient ascent, the one optimization loop), ``vizlab.inversion``
+(inverting a representation), ``vizlab.deepdream``, ``vizlab.adversarial`` (FGSM, BIM, PGD
+and their measurements) and ``vizlab.inverse_set`` (sampling the inputs that drive a neuron to
+a level band). Widgets live in ``vizlab.widgets``, figures in ``vizlab.plot``, exercises in
+``vizlab.coursework``.
 """
-from . import ascent, attribution, dataprobe
+from . import adversarial, ascent, attribution, dataprobe, deepdream, inverse_set, inversion
 from ._version import __version__  # the installed distribution's metadata (vizlab-cnn)
-from . import adversarial  # FGSM, BIM, PGD and their measurements (lesson 09)
 from .ascent import ascend, visualize
 from .data import CLASSES, ShapesDataset, make_shapes
-from . import deepdream, inversion
 from .deepdream import dream
-from .inversion import invert, inversion_table
-from .filters import filters_for_display, first_conv, impulse_response
+from .filters import filters_for_display, first_conv, impulse_response, low_frequency_share
 from .images import as_batch, image_grid, load_image, sample_image, to_numpy, to_pil
+from .inversion import invert, inversion_table
 from .models.zoo import WeightsUnavailableError, available_models, load_model
 from .probe import Probe, UnknownLayerError, capture, get_layer, layer_names, list_layers
 from .relu_rules import relu_rules
 
 __all__ = [
-    "ascent", "attribution", "dataprobe", "ascend", "visualize", "relu_rules",
+    "adversarial", "ascent", "attribution", "dataprobe", "deepdream", "inverse_set", "inversion",
+    "ascend", "visualize", "dream", "invert", "inversion_table", "relu_rules",
     "CLASSES", "ShapesDataset", "make_shapes",
-    "filters_for_display", "first_conv", "impulse_response",
+    "filters_for_display", "first_conv", "impulse_response", "low_frequency_share",
     "as_batch", "image_grid", "load_image", "sample_image", "to_numpy", "to_pil",
     "WeightsUnavailableError", "available_models", "load_model",
     "Probe", "UnknownLayerError", "capture", "get_layer", "layer_names", "list_layers",
-    "deepdream", "inversion", "dream", "invert", "inversion_table",
 ]
-__all__ += ["adversarial"]

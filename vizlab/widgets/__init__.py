@@ -4,11 +4,13 @@ from .ascent import AscentExplorer
 from .attribution import AttributionExplorer
 from .dream import DreamExplorer
 from .filters import FilterExplorer
+from .inverse_set import InverseSetExplorer
 from .inversion import InversionExplorer
+from .live import LiveExplorer
 from .neighbours import EmbeddingPlot, NeighboursExplorer
 from .saliency import SaliencyExplorer
 from .top_patches import TopPatchesExplorer
 
-__all__ = ["AscentExplorer", "AttributionExplorer", "EmbeddingPlot", "FilterExplorer", "NeighboursExplorer",
-           "SaliencyExplorer", "TopPatchesExplorer",
-           "DreamExplorer", "InversionExplorer", "AdversarialExplorer"]
+__all__ = ["AdversarialExplorer", "AscentExplorer", "AttributionExplorer", "DreamExplorer", "EmbeddingPlot",
+           "FilterExplorer", "InverseSetExplorer", "InversionExplorer", "LiveExplorer", "NeighboursExplorer",
+           "SaliencyExplorer", "TopPatchesExplorer"]

@@ -1,0 +1,158 @@
+"""Bands, their constraints, and the augmented Lagrangian as an objective for ``ascend``.
+
+For K codes with activations f_ij = f_j(G(c_i)) (neuron j of J) and bands [z1_j, z2_j], the
+constraints g <= 0 are g_ij1 = (z1_j - f_ij) / s_j and g_ij2 = (f_ij - z2_j) / s_j, scaled by the
+band's width s_j so that "one unit of violation" means the same for every neuron. PHR form:
+
+    L_mu(C; lam) = -gamma D(C) + sum_ik (mu/2) ([max(0, g_ik + lam_ik/mu)]^2 - (lam_ik/mu)^2)
+
+D is the diversity: for each new sample, the mean unsquared distance in E to the other new
+samples and to the accepted ones, over sqrt(dim E) so it is O(1) against the penalty (METHODS.md
+section 10). ``ascend`` maximizes, so the objective's per-sample score is gamma D_i - penalty_i.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..ascent.objectives import Objective
+from ..probe import get_layer
+from .encoders import pairwise_distances
+
+# Ranges of layers whose output is bounded whatever the input: a band outside is unreachable.
+# (low, high, open): a sigmoid never reaches 0 or 1, a ReLU does reach 0.
+_KNOWN_RANGES = {nn.Sigmoid: (0.0, 1.0, True), nn.Softmax: (0.0, 1.0, True), nn.Tanh: (-1.0, 1.0, True),
+                 nn.ReLU: (0.0, math.inf, False), nn.ReLU6: (0.0, 6.0, False)}
+_SIMPLE = re.compile(r"^(neuron|channel|class_logit)\(")
+
+
+@dataclass(frozen=True)
+class Band:
+    low: float
+    high: float
+
+    @property
+    def scale(self) -> float:
+        """Width of the band, or a magnitude when one side is open."""
+        if math.isfinite(self.high - self.low):
+            return max(self.high - self.low, 1e-12)
+        finite = [abs(z) for z in (self.low, self.high) if math.isfinite(z)]
+        return max(finite + [1.0])
+
+    def contains(self, values: torch.Tensor, inset: float = 0.0) -> torch.Tensor:
+        """Whether low + inset*scale <= values <= high - inset*scale (inset only on finite sides)."""
+        pad = inset * self.scale if math.isfinite(self.high - self.low) else 0.0
+        return (values >= self.low + pad) & (values <= self.high - pad)
+
+
+def as_objectives(objectives) -> list[Objective]:
+    items = [objectives] if isinstance(objectives, Objective) else list(objectives)
+    if not items or not all(isinstance(o, Objective) for o in items):
+        raise TypeError("objectives must be a vizlab.ascent objective or a list of them, e.g. "
+                        "channel('conv3', 5) or [channel('conv3', 5), class_logit('fc', 1)]")
+    return items
+
+
+def as_bands(bands, count: int) -> list[Band]:
+    """One (z1, z2) for one objective, or a list of pairs, one per objective."""
+    pairs = [bands] if len(bands) == 2 and not isinstance(bands[0], (tuple, list)) else list(bands)
+    if len(pairs) != count:
+        raise ValueError(f"give one band (z1, z2) per objective: {count} objective(s), {len(pairs)} band(s)")
+    out = []
+    for pair in pairs:
+        if len(pair) != 2:
+            raise ValueError(f"a band is a pair (z1, z2), got {pair!r}")
+        low, high = float(pair[0]), float(pair[1])
+        if math.isnan(low) or math.isnan(high) or low > high:
+            raise ValueError(f"a band needs z1 <= z2, got z1={low}, z2={high}")
+        out.append(Band(low, high))
+    return out
+
+
+def known_range(model: nn.Module, objective: Objective) -> tuple[float, float, bool] | None:
+    """The range of a unit / channel / class objective read at a bounded layer (sigmoid, ReLU...)."""
+    if len(objective.layers) != 1 or not _SIMPLE.match(objective.name):
+        return None
+    module = get_layer(model, objective.layers[0])
+    for kind, bounds in _KNOWN_RANGES.items():
+        if isinstance(module, kind):
+            return bounds
+    return None
+
+
+def check_reachable(model, objectives, bands, value_ranges=None) -> None:
+    """ValueError for a band that lies outside the neuron's possible range, when that is known."""
+    value_ranges = value_ranges or [None] * len(objectives)
+    for objective, band, given in zip(objectives, bands, value_ranges):
+        bounds = known_range(model, objective) if given is None else (*given, False)
+        if bounds is None:
+            continue
+        low, high, open_ = bounds[:3]
+        outside = (band.high <= low or band.low >= high) if open_ else (band.high < low or band.low > high)
+        if outside:
+            raise ValueError(f"the band [{band.low:g}, {band.high:g}] of {objective.name} lies outside its possible "
+                             f"range ({low:g}, {high:g}); choose z1, z2 inside it")
+
+
+class AugmentedLagrangian:
+    """The objective ``ascend`` maximizes for one batch; it records what it saw at each step."""
+
+    def __init__(self, objectives, bands, *, encode, gamma: float, margin: float, accepted: torch.Tensor | None):
+        self.objectives, self.bands, self.encode = objectives, bands, encode
+        self.gamma, self.margin, self.accepted = gamma, margin, accepted
+        self.mu, self.lam = 1.0, None
+        self.last_values = self.last_g = None       # activations (K, J), constraints (K, 2J)
+
+    def activations(self, acts) -> torch.Tensor:
+        return torch.stack([o(acts) for o in self.objectives], 1)
+
+    def constraints(self, values: torch.Tensor) -> torch.Tensor:
+        """g (K, 2J) for the band narrowed by ``margin`` (samples aim a little inside)."""
+        cols = []
+        for j, band in enumerate(self.bands):
+            pad = self.margin * band.scale if math.isfinite(band.high - band.low) else 0.0
+            cols.append((band.low + pad - values[:, j]) / band.scale)
+            cols.append((values[:, j] - band.high + pad) / band.scale)
+        return torch.stack(cols, 1).nan_to_num(nan=0.0, posinf=0.0, neginf=-1e6)   # an open side never binds
+
+    def inside(self, values: torch.Tensor, inset: float = 1e-3) -> torch.Tensor:
+        """(K,) whether each sample is inside every band (by ``inset`` of its width)."""
+        ok = torch.ones(values.shape[0], dtype=torch.bool, device=values.device)
+        for j, band in enumerate(self.bands):
+            ok &= band.contains(values[:, j], inset)
+        return ok
+
+    def diversity(self, acts) -> torch.Tensor:
+        e = self.encode(acts)
+        k = e.shape[0]
+        near = pairwise_distances(e)
+        total = near.sum(1) - near.diagonal()
+        count = k - 1
+        if self.accepted is not None and len(self.accepted):
+            total = total + pairwise_distances(e, self.accepted.to(e)).sum(1)
+            count += len(self.accepted)
+        return total / max(count, 1) / math.sqrt(e.shape[1])
+
+    def __call__(self, acts) -> torch.Tensor:
+        values = self.activations(acts)
+        g = self.constraints(values)
+        if self.lam is None:
+            self.lam = torch.zeros_like(g.detach())
+        shifted = torch.relu(g + self.lam / self.mu)
+        penalty = (self.mu / 2) * (shifted.pow(2) - (self.lam / self.mu).pow(2)).sum(1)
+        self.last_values, self.last_g = values.detach(), g.detach()
+        if self.gamma == 0:
+            return -penalty
+        return self.gamma * self.diversity(acts) - penalty
+
+    def update_multipliers(self, rho: float) -> None:
+        """lam <- max(0, lam + mu g); mu <- rho mu."""
+        self.lam = torch.clamp(self.lam + self.mu * self.last_g, min=0)
+        self.mu *= rho
+
+    def as_objective(self, layers) -> Objective:
+        return Objective(self, layers, "augmented Lagrangian")
