@@ -7,7 +7,7 @@ from torch import nn
 
 from tests.conftest import assert_unchanged, snapshot
 from vizlab.inversion import (ImageStats, PaperMomentum, alpha_norm, final, image_statistics, invert,
-                              inversion_table, paper_momentum, tv_for_layer, tv_norm)
+                              inversion_table, tv_for_layer, tv_norm)
 
 STATS = ImageStats(torch.full((3,), 0.5), 0.25)
 

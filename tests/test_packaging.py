@@ -73,7 +73,7 @@ def test_source_version_reads_only_this_projects_pyproject(tmp_path):
 
     pyproject = tmp_path / "pyproject.toml"
     assert _source_version(pyproject) == UNKNOWN                                   # no file
-    pyproject.write_text(f'[project]\nname = "vizlab"\nversion = "0.3"\n')       # PyPI's other vizlab
+    pyproject.write_text('[project]\nname = "vizlab"\nversion = "0.3"\n')       # PyPI's other vizlab
     assert _source_version(pyproject) == UNKNOWN
     pyproject.write_text(f'[tool.x]\nversion = "9"\n[project]\nname = "{NAME}"\nversion = "1.2.3"\n[tool.y]\nversion = "8"\n')
     assert _source_version(pyproject) == "1.2.3"

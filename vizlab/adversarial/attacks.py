@@ -35,7 +35,7 @@ from ..ascent.loop import ascend
 from ..ascent.objectives import logits_layer
 from ..probe import Probe, _device
 from .losses import LOSSES, AttackObjective
-from .checks import LEAST_LIKELY, check_eps, check_images, check_labels, check_model, check_targets
+from .checks import LEAST_LIKELY, check_eps, check_images, check_labels, check_model, check_targets  # noqa: F401
 from .perturbation import NORMS, Perturbation, step_for
 
 METHODS = ("fgsm", "bim", "pgd")

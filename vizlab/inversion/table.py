@@ -19,7 +19,7 @@ from torch import nn
 
 from ..probe import _device, layer_names
 from .invert import check_images, final, invert
-from .terms import ImageStats, feature_error, shapes_statistics
+from .terms import ImageStats, shapes_statistics
 
 
 @dataclass

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import shutil
 import socket
 import tempfile
 import time

@@ -10,15 +10,14 @@ it starts when shown, restarts on any change, and Stop ends it. A thin view over
 from __future__ import annotations
 
 import html
-import io
 
 import ipywidgets as widgets
 import torch
 
 from ..adversarial.attacks import LEAST_LIKELY, Attack, attack_frames
 from ..adversarial.plot import magnified
-from ..images import load_image
-from .attribution import default_images, uploaded_files
+from .attribution import default_images
+from .image_choice import ImageChoice
 from .live import LiveExplorer, grey_png
 from .render import image_png
 
@@ -27,7 +26,7 @@ UNTARGETED = -1
 LEAST = -2
 
 
-class AdversarialExplorer(LiveExplorer):
+class AdversarialExplorer(ImageChoice, LiveExplorer):
     """``AdversarialExplorer(model, images=None, eps=2/255, steps=10, method="pgd")``."""
 
     def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None, *,
@@ -41,7 +40,7 @@ class AdversarialExplorer(LiveExplorer):
         self.last_frame = None
 
         self.image = widgets.Dropdown(options=list(self.images), description="image")
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        self.upload = self.upload_control()
         self.method = widgets.Dropdown(options=[("FGSM", "fgsm"), ("BIM", "bim"), ("PGD", "pgd")],
                                        value=method, description="attack")
         self.eps = widgets.FloatSlider(round(eps * 255, 1), min=0, max=32, step=0.5, description="eps (/255)",
@@ -55,7 +54,6 @@ class AdversarialExplorer(LiveExplorer):
         self.factor = widgets.HTML("<b>perturbation</b>")
         self.before, self.after = widgets.HTML(), widgets.HTML()
 
-        self.upload.observe(self._on_upload, names="value")
         self.image.observe(lambda _: self._show_original(), names="value")
         self.method.observe(lambda _: self._sync_steps(), names="value")
         self.watch(self.image, self.method, self.eps, self.steps, self.target)
@@ -78,15 +76,7 @@ class AdversarialExplorer(LiveExplorer):
         self._show_original()
 
     # --- controls -------------------------------------------------------------------------------
-    def add_image(self, name: str, image) -> None:
-        """Add ``image`` (anything ``load_image`` takes) to the choices and attack it."""
-        self.images[name] = load_image(image, size=self.size)
-        self.image.options = list(self.images)
-        self.image.value = name
 
-    def _on_upload(self, change) -> None:
-        for name, content in uploaded_files(change["new"]):
-            self.add_image(f"upload: {name}", io.BytesIO(content))
 
     def _sync_steps(self) -> None:
         self.steps.disabled = self.method.value == "fgsm"          # FGSM is one step

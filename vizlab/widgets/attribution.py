@@ -2,7 +2,6 @@
 and over it. A thin view: every number comes from ``vizlab.attribution``."""
 from __future__ import annotations
 
-import io
 
 import ipywidgets as widgets
 import torch
@@ -10,8 +9,9 @@ import torch
 from ..attribution.display import METHODS, NEEDS_LAYER, attribution_map, colorize, overlay
 from ..attribution.gradcam import default_layer
 from ..data.shapes import CLASSES, make_shapes
-from ..images import load_image, sample_image
+from ..images import sample_image
 from ..probe import list_layers
+from .image_choice import ImageChoice
 from .render import image_png
 
 WIDTH = 256
@@ -33,7 +33,7 @@ def conv_layers(model: torch.nn.Module) -> list[str]:
             and info.output_shape[1] > 1 and info.kind != "Dropout"]
 
 
-class AttributionExplorer(widgets.VBox):
+class AttributionExplorer(ImageChoice, widgets.VBox):
     """``AttributionExplorer(model)`` (optionally ``images={"name": (3, H, W) tensor}``)."""
 
     def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None):
@@ -45,7 +45,7 @@ class AttributionExplorer(widgets.VBox):
         layers = conv_layers(model)
 
         self.image = widgets.Dropdown(options=list(self.images), description="image")
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        self.upload = self.upload_control()
         self.target = widgets.Dropdown(description="class")
         self.method = widgets.Dropdown(options=list(METHODS), description="method")
         self.layer = widgets.Dropdown(options=layers, value=default_layer(model) if layers else None,
@@ -57,7 +57,6 @@ class AttributionExplorer(widgets.VBox):
         self.image.observe(lambda change: self._new_image(), names="value")
         for control in (self.target, self.method, self.layer):
             control.observe(lambda change: self.update(), names="value")
-        self.upload.observe(self._on_upload, names="value")
 
         def titled(title, view):
             return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), view])
@@ -71,15 +70,7 @@ class AttributionExplorer(widgets.VBox):
         ])
         self._new_image()
 
-    def add_image(self, name: str, image: torch.Tensor) -> None:
-        """Add ``image`` (anything ``load_image`` takes) to the choices and show it."""
-        self.images[name] = load_image(image, size=self.size)
-        self.image.options = list(self.images)
-        self.image.value = name
 
-    def _on_upload(self, change) -> None:
-        for name, content in uploaded_files(change["new"]):
-            self.add_image(f"upload: {name}", io.BytesIO(content))
 
     def _new_image(self) -> None:
         """A new image: new top-5 and class choices (predicted first), then redraw."""
@@ -114,9 +105,3 @@ class AttributionExplorer(widgets.VBox):
         where = f" at {self.layer.value}" if method in NEEDS_LAYER else ""
         self.caption.value = f"{method}{where} for class <b>{self.target.label}</b>"
 
-
-def uploaded_files(value) -> list[tuple[str, bytes]]:
-    """(name, bytes) of a FileUpload value: a tuple of dicts (ipywidgets 8) or a dict (7.x)."""
-    if isinstance(value, dict):  # ipywidgets 7: {name: {"metadata": ..., "content": bytes}}
-        return [(name, bytes(item["content"])) for name, item in value.items()]
-    return [(item["name"], bytes(item["content"])) for item in value]

@@ -8,7 +8,6 @@ within one step. A thin view over ``vizlab.deepdream.dream``.
 from __future__ import annotations
 
 import html
-import io
 
 import ipywidgets as widgets
 import torch
@@ -16,14 +15,15 @@ import torch
 from ..deepdream import STEP_SIZE, dream
 from ..images import load_image
 from .ascent import score_curve_svg
-from .attribution import conv_layers, default_images, uploaded_files
+from .attribution import conv_layers, default_images
+from .image_choice import ImageChoice
 from .live import LiveExplorer, grey_png
 from .render import image_png
 
 PREVIEW_PX = 320
 
 
-class DreamExplorer(LiveExplorer):
+class DreamExplorer(ImageChoice, LiveExplorer):
     """Image, layer, octaves, steps per octave, step size, jitter; the dream as it forms."""
 
     def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None, *,
@@ -34,7 +34,7 @@ class DreamExplorer(LiveExplorer):
                        else default_images(size))
         self.frames_shown, self.scores = 0, []
         self.image = widgets.Dropdown(options=list(self.images), description="image")
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        self.upload = self.upload_control()
         layers = conv_layers(model) or [layer]
         self.layer = widgets.Dropdown(options=layers, value=layer if layer in layers else layers[-1],
                                       description="layer")
@@ -46,7 +46,6 @@ class DreamExplorer(LiveExplorer):
         self.jitter = widgets.IntSlider(size // 8, min=0, max=64, description="jitter", continuous_update=False)
         self.preview = widgets.Image(value=grey_png(), format="png", width=PREVIEW_PX, height=PREVIEW_PX)
         self.curve = widgets.HTML()
-        self.upload.observe(self._on_upload, names="value")
         self.watch(self.image, self.layer, self.octaves, self.steps, self.step_size, self.jitter)
         self.children = [
             widgets.HBox([widgets.VBox([self.image, self.upload, self.layer]),
@@ -56,15 +55,7 @@ class DreamExplorer(LiveExplorer):
             self.status,
         ]
 
-    def add_image(self, name: str, image) -> None:
-        """Add ``image`` (anything ``load_image`` takes) to the choices and select it."""
-        self.images[name] = load_image(image, size=self.size)
-        self.image.options = list(self.images)
-        self.image.value = name
 
-    def _on_upload(self, change) -> None:
-        for name, content in uploaded_files(change["new"]):
-            self.add_image(f"upload: {name}", io.BytesIO(content))
 
     def frames(self, stop):
         self.scores = []

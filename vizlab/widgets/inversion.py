@@ -8,23 +8,23 @@ step. A thin view over ``vizlab.inversion.invert``.
 from __future__ import annotations
 
 import html
-import io
 
 import ipywidgets as widgets
 import torch
 
-from ..images import image_grid, load_image
+from ..images import image_grid
 from ..inversion import image_error, invert, shapes_statistics, tv_for_layer
 from ..probe import layer_names
 from .ascent import score_curve_svg
-from .attribution import default_images, uploaded_files
+from .attribution import default_images
+from .image_choice import ImageChoice
 from .live import LiveExplorer, grey_png
 from .render import image_png
 
 PREVIEW_PX = 256
 
 
-class InversionExplorer(LiveExplorer):
+class InversionExplorer(ImageChoice, LiveExplorer):
     """Image, layer, TV and alpha strengths, restarts, steps; the original and the reconstructions."""
 
     def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None, *,
@@ -35,7 +35,7 @@ class InversionExplorer(LiveExplorer):
         self.images = dict(images) if images else default_images(self.size)
         self.frames_shown, self.errors = 0, []
         self.image = widgets.Dropdown(options=list(self.images), description="image")
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        self.upload = self.upload_control()
         self.layer = widgets.Dropdown(options=layer_names(model), value=layer, description="layer")
         self.tv = widgets.FloatLogSlider(tv_for_layer(model, layer), base=10, min=-4, max=0,
                                          description="TV", continuous_update=False)
@@ -49,7 +49,6 @@ class InversionExplorer(LiveExplorer):
         self.curve = widgets.HTML()
         self.layer.observe(lambda _: setattr(self.tv, "value", tv_for_layer(model, self.layer.value)), names="value")
         self.image.observe(lambda _: self._show_original(), names="value")
-        self.upload.observe(self._on_upload, names="value")
         self.watch(self.image, self.layer, self.tv, self.alpha, self.restarts, self.steps)
         titled = lambda title, view: widgets.VBox([widgets.HTML(f"<b>{title}</b>"), view])
         self.children = [
@@ -62,15 +61,7 @@ class InversionExplorer(LiveExplorer):
         ]
         self._show_original()
 
-    def add_image(self, name: str, image) -> None:
-        """Add ``image`` (anything ``load_image`` takes) to the choices and select it."""
-        self.images[name] = load_image(image, size=self.size)
-        self.image.options = list(self.images)
-        self.image.value = name
 
-    def _on_upload(self, change) -> None:
-        for name, content in uploaded_files(change["new"]):
-            self.add_image(f"upload: {name}", io.BytesIO(content))
 
     def _show_original(self) -> None:
         picture = self.images[self.image.value]

@@ -10,7 +10,6 @@ seeded with ``seed``. A thin view: every number comes from ``vizlab.attribution`
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -19,7 +18,8 @@ import torch
 from ..attribution.display import colorize, overlay
 from ..attribution.gradients import saliency, smoothgrad
 from ..images import load_image
-from .attribution import PREDICTED, default_images, uploaded_files
+from .attribution import PREDICTED, default_images
+from .image_choice import ImageChoice
 from .live import LiveExplorer, grey_png
 from .render import image_png
 
@@ -37,7 +37,7 @@ class SaliencyFrame:
     status: str = "running"
 
 
-class SaliencyExplorer(LiveExplorer):
+class SaliencyExplorer(ImageChoice, LiveExplorer):
     """``SaliencyExplorer(model)`` (optionally ``images={"name": (3, H, W) tensor}``)."""
 
     def __init__(self, model: torch.nn.Module, images: dict | None = None, *, noise: float = 0.15,
@@ -52,7 +52,7 @@ class SaliencyExplorer(LiveExplorer):
         self.frames_shown = 0
 
         self.image = widgets.Dropdown(options=list(self.images), description="image")
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        self.upload = self.upload_control()
         self.target = widgets.Dropdown(description="class")
         self.method = widgets.Dropdown(options=METHODS, description="method")
         self.noise = widgets.FloatSlider(noise, min=0.0, max=0.6, step=0.01, description="noise",
@@ -65,7 +65,6 @@ class SaliencyExplorer(LiveExplorer):
 
         self.image.observe(lambda _: self._new_image(), names="value")
         self.method.observe(lambda _: self._enable_sliders(), names="value")
-        self.upload.observe(self._on_upload, names="value")
         self._new_image()
         self._enable_sliders()
         self.watch(self.image, self.target, self.method, self.noise, self.samples)
@@ -82,15 +81,7 @@ class SaliencyExplorer(LiveExplorer):
                 widgets.HBox([self.run_button, self.stop_button]), self.status]
 
     # --- controls -------------------------------------------------------------------------------
-    def add_image(self, name: str, image) -> None:
-        """Add ``image`` (anything ``load_image`` takes) to the choices and show it."""
-        self.images[name] = load_image(image, size=self.size)
-        self.image.options = list(self.images)
-        self.image.value = name
 
-    def _on_upload(self, change) -> None:
-        for name, content in uploaded_files(change["new"]):
-            self.add_image(f"upload: {name}", io.BytesIO(content))
 
     def _enable_sliders(self) -> None:
         self.noise.disabled = self.samples.disabled = self.method.value != "SmoothGrad"
