@@ -10,7 +10,7 @@ a level band). Widgets live in ``vizlab.widgets``, figures in ``vizlab.plot``, e
 ``vizlab.coursework``.
 """
 from . import adversarial, ascent, attribution, dataprobe, deepdream, inverse_set, inversion
-from ._version import __version__  # the installed distribution's metadata (vizlab-cnn)
+from ._version import __version__  # noqa: F401 (the installed distribution's metadata, vizlab-cnn)
 from .ascent import ascend, visualize
 from .data import CLASSES, ShapesDataset, make_shapes
 from .deepdream import dream
