@@ -141,7 +141,10 @@ def fresh(dists, tmp_path_factory) -> dict:
     python = venv / "bin" / "python"
     site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
     borrowed = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
-    assert not any(Path(path).resolve() == ROOT or ROOT in Path(path).resolve().parents for path in borrowed)
+    # The dev venv may live inside the checkout (README's `.venv`): what matters is that its
+    # site-packages neither is the source tree nor holds a `vizlab` package (an editable install
+    # is a .pth/finder there, which a borrowed path line does not run).
+    assert not any(Path(path).resolve() == ROOT or (Path(path) / "vizlab").exists() for path in borrowed)
     (site / "_borrowed_dependencies.pth").write_text("\n".join(sorted(borrowed)) + "\n")
     kernels = venv / "share" / "jupyter" / "kernels" / "python3"        # the lesson's kernel: this python
     kernels.mkdir(parents=True)
