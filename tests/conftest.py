@@ -84,3 +84,13 @@ def assert_unchanged(model: nn.Module, before: dict) -> None:
     for name, (value, requires_grad, grad) in before["params"].items():
         now = after["params"][name]
         assert torch.equal(now[0], value) and now[1] == requires_grad and now[2] is grad, name
+
+
+def wait_for(condition, timeout: float = 90.0) -> None:
+    """Poll ``condition`` until it holds (a widget's background run reports through its state)."""
+    import time
+
+    end = time.time() + timeout
+    while not condition():
+        assert time.time() < end, "timed out"
+        time.sleep(0.02)

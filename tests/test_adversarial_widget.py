@@ -1,20 +1,13 @@
 """The adversarial explorer, headless: starts on display, streams every step, restarts on a
 change of eps, stops, and leaves the model as it was."""
 import io
-import time
 
 import torch
 from PIL import Image
 
-from conftest import assert_unchanged, snapshot
+from conftest import assert_unchanged, snapshot, wait_for
 from vizlab.widgets import AdversarialExplorer
 
-
-def wait_for(condition, timeout=30.0):
-    end = time.time() + timeout
-    while not condition():
-        assert time.time() < end, "timed out"
-        time.sleep(0.02)
 
 
 def explorer(shapenet, **options):

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.conftest import assert_unchanged, snapshot
+from tests.conftest import assert_unchanged, snapshot, wait_for
 from vizlab.ascent.recipes import run_recipe
 from vizlab.widgets.ascent import AscentExplorer, score_curve_svg
 from vizlab.widgets.live import grey_png
@@ -20,12 +20,6 @@ def explorer(shapenet):
         w.wait()
         time.sleep(0.1)
 
-
-def wait_for(condition, timeout=30.0):
-    end = time.time() + timeout
-    while not condition():
-        assert time.time() < end, "timed out"
-        time.sleep(0.01)
 
 
 def test_the_unit_range_follows_the_layer_and_the_objective(explorer):

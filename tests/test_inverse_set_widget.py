@@ -1,18 +1,11 @@
 """The inverse-set explorer driven headlessly: it starts on display, samples arrive in the band,
 moving the band restarts it, Stop stops it, and the model is left as it was."""
-import time
 
 import pytest
 
-from tests.conftest import assert_unchanged, snapshot
+from tests.conftest import assert_unchanged, snapshot, wait_for
 from vizlab.widgets.inverse_set import InverseSetExplorer, histogram_svg
 
-
-def wait_for(condition, timeout=90.0):
-    end = time.time() + timeout
-    while not condition():
-        assert time.time() < end, "timed out"
-        time.sleep(0.02)
 
 
 @pytest.fixture

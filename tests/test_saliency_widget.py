@@ -6,7 +6,7 @@ import time
 import pytest
 import torch
 
-from tests.conftest import assert_unchanged, snapshot
+from tests.conftest import assert_unchanged, snapshot, wait_for
 from vizlab.attribution import saliency, smoothgrad
 from vizlab.widgets.attribution import PREDICTED
 from vizlab.widgets.live import grey_png
@@ -23,12 +23,6 @@ def explorer(shapenet):
         w.wait()
         time.sleep(0.05)
 
-
-def wait_for(condition, timeout=30.0):
-    end = time.time() + timeout
-    while not condition():
-        assert time.time() < end, "timed out"
-        time.sleep(0.01)
 
 
 def settle(explorer, runs):

@@ -1,20 +1,13 @@
 """The inversion and dream explorers driven headlessly: shown -> running, a control moved ->
 restarted with the new setting, Stop -> stopped, the model untouched."""
-import time
 
 import pytest
 
-from tests.conftest import assert_unchanged, snapshot
+from tests.conftest import assert_unchanged, snapshot, wait_for
 from vizlab.inversion import tv_for_layer
 from vizlab.widgets.dream import DreamExplorer
 from vizlab.widgets.inversion import InversionExplorer
 
-
-def wait_for(condition, timeout=60.0):
-    end = time.time() + timeout
-    while not condition():
-        assert time.time() < end, "timed out"
-        time.sleep(0.01)
 
 
 @pytest.fixture

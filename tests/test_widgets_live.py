@@ -5,6 +5,7 @@ import time
 import ipywidgets as widgets
 
 from vizlab.widgets.live import LiveExplorer, grey_png
+from conftest import wait_for
 
 
 class Counter(LiveExplorer):
@@ -29,12 +30,6 @@ class Counter(LiveExplorer):
     def show(self, frame):
         self.shown.append(frame)
 
-
-def wait_for(condition, timeout=10.0):
-    end = time.time() + timeout
-    while not condition():
-        assert time.time() < end, "timed out"
-        time.sleep(0.01)
 
 
 def test_it_starts_when_displayed():
