@@ -25,7 +25,19 @@ from torch.func import functional_call
 from ..ascent.param import FourierImage, _hw
 
 
-class PixelGenerator(nn.Module):
+class _SymmetricBox(nn.Module):
+    """A generator whose codes lie in the box [-bound, bound]^d (buffers, so they follow the device)."""
+
+    def _box_of_size(self, d: int, bound: float) -> None:
+        self.register_buffer("low", torch.full((d,), -float(bound)))
+        self.register_buffer("high", torch.full((d,), float(bound)))
+
+    @property
+    def box(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.low, self.high
+
+
+class PixelGenerator(_SymmetricBox):
     """images = sigmoid(codes), one code per pixel; codes in [-bound, bound] (pixels within
     sigmoid(-6) = 0.0025 of 0 and 1 by default). ``shape`` is (C, H, W) or an int size (3, s, s)."""
 
@@ -35,18 +47,13 @@ class PixelGenerator(nn.Module):
         if len(self.shape) != 3 or min(self.shape) < 1:
             raise ValueError(f"PixelGenerator needs a size or a shape (C, H, W), got {shape!r}")
         d = self.shape[0] * self.shape[1] * self.shape[2]
-        self.register_buffer("low", torch.full((d,), -float(bound)))
-        self.register_buffer("high", torch.full((d,), float(bound)))
-
-    @property
-    def box(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.low, self.high
+        self._box_of_size(d, bound)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(codes.view(codes.shape[0], *self.shape))
 
 
-class FourierGenerator(nn.Module):
+class FourierGenerator(_SymmetricBox):
     """vizlab's ``FourierImage`` (lesson 06) as a generator: the code is its spectrum, flattened,
     in [-bound, bound]; the image is computed by ``FourierImage.forward`` itself."""
 
@@ -55,12 +62,7 @@ class FourierGenerator(nn.Module):
         self.image = FourierImage(size, 1, std=0.0)
         self.spectrum_shape = tuple(self.image.spectrum.shape[1:])
         d = self.image.spectrum[0].numel()
-        self.register_buffer("low", torch.full((d,), -float(bound)))
-        self.register_buffer("high", torch.full((d,), float(bound)))
-
-    @property
-    def box(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.low, self.high
+        self._box_of_size(d, bound)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
         spectrum = codes.view(codes.shape[0], *self.spectrum_shape)
