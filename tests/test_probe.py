@@ -74,6 +74,23 @@ def test_stop_early_skips_the_layers_after_the_last_requested_one(net):
         handle.remove()
 
 
+def test_the_output_that_ends_a_stop_early_pass_is_kept_without_a_copy_unless_it_is_borrowed():
+    seen = {}
+    model = torch.nn.Sequential()
+    model.add_module("conv", torch.nn.Conv2d(3, 2, 3))
+    model.add_module("same", torch.nn.Identity())                 # returns its input: borrowed
+    model.add_module("flat", torch.nn.Flatten())                  # returns a view: borrowed
+    model.conv.register_forward_hook(lambda module, inputs, output: seen.update(conv=output))
+    images = torch.rand(1, 3, 6, 6)
+    own = Probe(model, "conv", stop_early=True).run(images)["conv"]
+    assert own is seen["conv"]                                     # nothing ran after it: no copy
+    assert Probe(model, "conv").run(images)["conv"] is not seen["conv"]   # the pass went on: a copy
+    for layer in ("same", "flat"):
+        act = Probe(model, layer, stop_early=True).run(images)[layer]
+        act.zero_()
+        assert (seen["conv"] != 0).any(), f"{layer}: the recorded output shares memory with the pass"
+
+
 def test_captures_keep_their_gradient_history_outside_no_grad(net):
     images = torch.rand(1, 3, 8, 8, requires_grad=True)
     with Probe(net, "conv2") as probe:

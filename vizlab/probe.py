@@ -11,7 +11,9 @@ one forward pass and removes every hook afterwards, whatever happened::
 
 Recorded outputs are copies (``clone``): a later in-place operation, such as an
 ``nn.ReLU(inplace=True)`` or a functional ``F.relu(x, inplace=True)``, cannot overwrite them.
-So a convolution's output is really its pre-ReLU value. Copies keep their autograd history
+So a convolution's output is really its pre-ReLU value. (The one exception: the output that
+ends a ``stop_early`` pass is kept as it is when it is a tensor of its own, since nothing runs
+after it.) Copies keep their autograd history
 unless the model ran under ``torch.no_grad()``. A module that runs more than once in one pass
 (ResNet blocks reuse their ``relu``) is recorded at its first call.
 
@@ -132,16 +134,17 @@ class Probe(contextlib.ExitStack):
         def record(module, inputs, output):
             if not self._owns_this_pass() or name in self.acts:  # another pass, or a reused module
                 return
-            self._store(name, output)
-            if self.stop_early and len(self.acts) == len(self.modules):
+            ends_pass = self.stop_early and len(self.acts) + 1 == len(self.modules)
+            self._store(name, output, copy=not (ends_pass and _owned_by_pass(output, inputs)))
+            if ends_pass:
                 raise _StopForward
         return record
 
-    def _store(self, name: str, output) -> None:
+    def _store(self, name: str, output, copy: bool = True) -> None:
         if not isinstance(output, torch.Tensor):
             raise TypeError(f"layer {name!r} returns {type(output).__name__}, not a tensor; "
                             f"probe one of its submodules instead")
-        self.acts[name] = output.clone()
+        self.acts[name] = output.clone() if copy else output
 
     # --- one forward pass -----------------------------------------------------------------------
     def run(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -165,6 +168,14 @@ class Probe(contextlib.ExitStack):
         return self.acts
 
 
+def _owned_by_pass(output, inputs: tuple) -> bool:
+    """True if ``output`` is a tensor of its own: neither the layer's input nor a view of
+    anything. The output that ends a stop-early pass is then kept without a copy, since nothing
+    runs after it that could overwrite it (a copy and its backward saved on every step of every
+    optimization)."""
+    return isinstance(output, torch.Tensor) and output._base is None and not any(output is x for x in inputs)
+
+
 def _end_of_pass(exc_type, exc, tb) -> bool:
     """Swallow the probe's own ``_StopForward`` at the end of its block; anything else propagates."""
     return exc_type is _StopForward
@@ -176,7 +187,7 @@ class _ShapeProbe(Probe):
 
     require_all = False
 
-    def _store(self, name: str, output) -> None:
+    def _store(self, name: str, output, copy: bool = True) -> None:
         self.acts[name] = tuple(output.shape[1:]) if isinstance(output, torch.Tensor) else None
 
 
