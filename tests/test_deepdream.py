@@ -57,6 +57,25 @@ def test_octave_o_has_size_round_h_over_1_4_to_the_o(net):
     assert [f.step for f in frames] == list(range(7)) and frames[-1].status == "done"
 
 
+def test_only_the_last_octave_spends_a_forward_pass_on_scoring_its_result(net):
+    passes = []
+    handle = net.register_forward_pre_hook(lambda module, inputs: passes.append(inputs[0].shape[-1]))
+    try:
+        frames = list(dream(net, image(50), "conv2", octaves=3, steps=2, every=1, jitter=3))
+    finally:
+        handle.remove()
+    # the pyramid check at 26 px, then 2 steps at each octave and one scoring pass at 50 px
+    assert passes == [26, 26, 26, 36, 36, 50, 50, 50]
+    assert [f.octave for f in frames] == [0, 0, 1, 1, 2, 2, 2]    # octave o's result is o + 1's step 0
+
+
+def test_a_stop_between_octaves_keeps_the_last_frame(net):
+    polls = iter([False, False, True])        # octave 0 polls before its 2 steps; dream polls next
+    frames = list(dream(net, image(50), "conv2", octaves=3, steps=2, every=1, jitter=3, stop=lambda: next(polls)))
+    assert [f.status for f in frames] == ["running", "running", "stopped"]
+    assert torch.equal(frames[-1].images, frames[-2].images) and "octave 2 of 3" in frames[-1].message
+
+
 def test_detail_is_carried_up_the_octaves(net):
     x0 = image(40)
     one = list(dream(net, x0, "conv2", octaves=1, steps=3, jitter=0))[-1].images

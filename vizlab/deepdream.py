@@ -16,7 +16,8 @@ the guide feature vector it matches best).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 import torch
@@ -34,9 +35,25 @@ OCTAVE_SCALE = 1.4
 EPS = 1e-12
 
 
+class _HalfSquaredNorm(torch.autograd.Function):
+    """1/2 ||a||^2 per image, whose backward seeds the layer with the activation itself (times
+    the incoming gradient per image): "set the gradients equal to the activations", one
+    multiplication instead of autograd's chain through square, sum and halving."""
+
+    @staticmethod
+    def forward(ctx, act):
+        ctx.save_for_backward(act)
+        return 0.5 * act.flatten(1).pow(2).sum(1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (act,) = ctx.saved_tensors
+        return act * grad.view(-1, *[1] * (act.dim() - 1))
+
+
 def dream_energy(layer: str) -> Objective:
     """1/2 ||a||^2 per image: its gradient with respect to a is a itself."""
-    return Objective(lambda acts: 0.5 * acts[layer].pow(2).flatten(1).sum(1), [layer], f"dream({layer})")
+    return Objective(lambda acts: _HalfSquaredNorm.apply(acts[layer]), [layer], f"dream({layer})")
 
 
 def guided_energy(layer: str, guide_features: torch.Tensor) -> Objective:
@@ -68,8 +85,8 @@ class NormalizedStep(torch.optim.Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    scale = p.grad.abs().flatten(1).mean(1).clamp_min(EPS).view(-1, *[1] * (p.dim() - 1))
-                    p.sub_(group["lr"] * p.grad / scale)
+                    scale = p.grad.abs().mean(dim=tuple(range(1, p.dim())), keepdim=True).clamp_min_(EPS)
+                    p.addcdiv_(p.grad, scale, value=-group["lr"])
 
 
 def normalized_step(lr: float = STEP_SIZE) -> Callable:
@@ -145,19 +162,31 @@ def dream(model: nn.Module, image: torch.Tensor, layer: str, *, octaves: int = 4
     base0 = images.to(device)
     generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
     detail = torch.zeros_like(base0[..., :sizes[-1][0], :sizes[-1][1]])
+    shown = None
     for index, size in enumerate(reversed(sizes)):             # smallest octave first
+        if shown is not None and stop is not None and stop():  # between octaves: keep the last frame
+            yield replace(shown, status="stopped", message=f"stopped by request at step {index * steps} "
+                                                           f"(octave {index + 1} of {octaves})")
+            return
         base = resize(base0, size)
         param = PixelImage(image=(base + resize(detail, size)).clamp(0, 1), batch=base.shape[0]).to(device)
         last = index == octaves - 1
+        # Only the last octave scores its result: the next octave's step 0 shows every other one.
         for frame in ascend(model, objective, param=param, steps=steps, every=every, redirect_steps=0,
-                            optimizer=optimizer, transforms=[roll(jitter)],
-                            generator=generator, stop=stop):
-            if frame.step == 0 and index > 0 and frame.status == "running":
-                continue                                       # the previous octave's last frame showed it
-            yield _dream_frame(frame, index, octaves, steps, last)
+                            optimizer=optimizer, transforms=[roll(jitter)], generator=generator,
+                            stop=_after_first_poll(stop) if shown else stop, final_frame=last):
+            shown = _dream_frame(frame, index, octaves, steps)
+            yield shown
             if frame.status in ("stopped", "nan"):
                 return
         detail = param.pixels.detach() - base
+
+
+def _after_first_poll(stop):
+    """``stop`` that answers False to its first poll: the octave's step 0, which ``dream`` has
+    just polled itself (so the octave always shows its first frame before it can stop)."""
+    polls = itertools.count()
+    return None if stop is None else (lambda: next(polls) > 0 and stop())
 
 
 def resize(images: torch.Tensor, size) -> torch.Tensor:
@@ -167,11 +196,9 @@ def resize(images: torch.Tensor, size) -> torch.Tensor:
     return F.interpolate(images, size=tuple(size), mode="bilinear", align_corners=False)
 
 
-def _dream_frame(frame: Frame, index: int, octaves: int, steps: int, last: bool) -> DreamFrame:
+def _dream_frame(frame: Frame, index: int, octaves: int, steps: int) -> DreamFrame:
     status, message = frame.status, frame.message
-    if status == "done" and not last:
-        status, message = "running", ""
-    elif status == "done":
+    if status == "done":                                       # only the last octave ends with "done"
         message = f"done: {octaves} octaves x {steps} steps"
     elif status == "stopped":
         message = f"stopped by request at step {index * steps + frame.step} (octave {index + 1} of {octaves})"

@@ -78,7 +78,7 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
            optimizer: Callable | None = None, transforms: Sequence[Transform] = (),
            regularizers: Sequence[Penalty | PixelOp] = (), seed: int | None = 0,
            generator: torch.Generator | None = None, redirect_steps: int = 16,
-           stop: Callable[[], bool] | None = None) -> Iterator[Frame]:
+           stop: Callable[[], bool] | None = None, final_frame: bool = True) -> Iterator[Frame]:
     """Maximize ``objective`` over images; yield a ``Frame`` at step 0, every ``every`` steps
     and at the end.
 
@@ -88,8 +88,12 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
     first steps use the redirected ReLU gradient (0 for the true gradient throughout).
     ``seed`` or ``generator`` fixes every random draw. ``stop`` is polled before each step.
     A ``param`` with a ``project_()`` method is projected back onto its allowed set after
-    every optimizer step.
+    every optimizer step. ``final_frame=False`` ends right after the last step, without the
+    forward pass that scores its result: for a caller that goes on from ``param`` and shows it
+    there (DeepDream's next octave does, at its step 0).
     """
+    if not isinstance(final_frame, bool):
+        raise TypeError(f"final_frame must be True or False, got {checks._show(final_frame)}")
     _check_arguments(model, objective, param, size, batch, steps, every, optimizer, transforms, regularizers,
                      seed, generator, redirect_steps, stop)
     if generator is None:
@@ -112,7 +116,7 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
     probe = Probe(model, objective.layers, stop_early=True)   # hooks go on only inside forward
     evaluate = partial(_evaluate, model, probe, objective, param, penalties, transforms, generator)
     last = None
-    for step in range(steps + 1):
+    for step in range(steps + 1 if final_frame else steps):
         if stop is not None and step < steps and stop():
             yield _final(last, "stopped", f"stopped by request at step {step}")
             return
@@ -128,10 +132,9 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
             yield last
         if step == steps:
             return
-        opt.zero_grad(set_to_none=True)
         grads = torch.autograd.grad(total, params)
         for p, g in zip(params, grads):
-            p.grad = -g                                          # the one sign flip
+            p.grad = -g                     # the one sign flip (it replaces the last step's gradient)
         opt.step()
         _after_step(param, pixel_ops, step)
 
@@ -201,7 +204,7 @@ def _evaluate(model, probe, objective, param, penalties, transforms, generator, 
 
 @torch.no_grad()
 def _after_step(param, pixel_ops, step) -> None:
-    if isinstance(param, PixelImage):
+    if pixel_ops:
         grad = -param.pixels.grad                                # the score's gradient
         for op in pixel_ops:
             op(param.pixels, grad, step)
