@@ -96,8 +96,9 @@ class _DirectionStep(torch.optim.Optimizer):
                     continue
                 alpha = group["alpha"]
                 if isinstance(alpha, torch.Tensor):                 # one step size per image
-                    alpha = _per_image(alpha.to(p), p)
-                p.sub_(alpha * self.direction(p.grad))
+                    p.addcmul_(self.direction(p.grad), _per_image(alpha.to(p), p), value=-1)
+                else:
+                    p.add_(self.direction(p.grad), alpha=-alpha)
 
 
 def _sign(grad: torch.Tensor) -> torch.Tensor:

@@ -65,13 +65,15 @@ def feature_match(layer: str, target: torch.Tensor) -> Objective:
     """Score = minus the normalized feature error at ``layer`` against ``target`` (B, ...):
     maximizing it reconstructs an image whose features match."""
     target = target.detach()
+    minus_inverse_norm = -1 / target.flatten(1).pow(2).sum(1).clamp_min(1e-12)   # once, not every step
 
     def score(acts):
         act = acts[layer]
         if act.shape != target.shape:
             raise ValueError(f"layer {layer!r} gives shape {tuple(act.shape)} but the target features have "
                              f"{tuple(target.shape)}: invert images of the size the target came from")
-        return -feature_error(act, target.to(act))
+        squared_error = (act - target.to(act)).flatten(1).pow(2).sum(1)
+        return squared_error * minus_inverse_norm.to(act)            # = -feature_error(act, target)
     return Objective(score, [layer], f"feature_match({layer})")
 
 
