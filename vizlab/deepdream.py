@@ -174,7 +174,7 @@ def dream(model: nn.Module, image: torch.Tensor, layer: str, *, octaves: int = 4
         # Only the last octave scores its result: the next octave's step 0 shows every other one.
         for frame in ascend(model, objective, param=param, steps=steps, every=every, redirect_steps=0,
                             optimizer=optimizer, transforms=[roll(jitter)], generator=generator,
-                            stop=_after_first_poll(stop) if shown else stop, final_frame=last):
+                            stop=stop if shown is None else _after_first_poll(stop), final_frame=last):
             shown = _dream_frame(frame, index, octaves, steps)
             yield shown
             if frame.status in ("stopped", "nan"):
