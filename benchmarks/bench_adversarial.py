@@ -7,8 +7,9 @@ In one process:
 * **seconds per PGD step**: ``vizlab.adversarial.pgd`` (no random start, cross-entropy) against
   the bare loop a careful student writes (forward, float32 cross-entropy, ``autograd.grad``,
   sign step, projection, and one final forward for the predictions), same model, same batch,
-  same number of steps. vizlab also runs one clean forward first (it checks the model and
-  takes the labels from it), which 40 steps amortize better than 10. Runs alternate (ABBA);
+  same number of steps. With labels given and no random start, as here, vizlab takes the clean
+  logits from its first step and checks the model's output on one image only (a full clean pass
+  runs when labels or targets come from the clean predictions). Runs alternate (ABBA);
   medians of wall time and of this process's CPU time are kept, because these machines are
   shared and noisy (CPU time counts only the work done). Target <= 1.05x (PERFORMANCE.md).
 * **the accuracy-vs-eps table** over ``--images`` held-out shapes (seed 7): random +-eps noise,

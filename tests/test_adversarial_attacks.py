@@ -112,6 +112,28 @@ def test_pgd_with_one_step_of_size_eps_and_no_random_start_is_fgsm(shapenet, hel
     assert torch.equal(one.adversarial, fgsm(shapenet, held_out.images, eps=eps, norm=norm).adversarial)
 
 
+@pytest.mark.parametrize("labels, target, random_start, passes", [
+    ("given", None, False, [1, 5, 5]),          # the first step's pass gives the clean logits
+    ("given", 3, False, [1, 5, 5]),
+    (None, None, False, [5, 5, 5]),             # labels from the clean predictions: a full clean pass
+    ("given", "least_likely", False, [5, 5, 5]),
+    ("given", None, True, [5, 5, 5]),           # a random start moves the first step off the images
+])
+def test_the_clean_logits_come_from_the_first_step_when_it_sees_the_clean_images(
+        shapenet, held_out, labels, target, random_start, passes):
+    images = held_out.images[:5]
+    seen = []
+    handle = shapenet.register_forward_pre_hook(lambda module, inputs: seen.append(len(inputs[0])))
+    try:
+        result = pgd(shapenet, images, held_out.labels[:5] if labels else None, eps=2 / 255, steps=1,
+                     step_size=2 / 255, target=target, random_start=random_start)
+    finally:
+        handle.remove()
+    assert seen == passes
+    with torch.no_grad():
+        assert torch.allclose(result.clean_logits, shapenet(images), atol=1e-4)
+
+
 def test_the_model_keeps_its_parameter_gradients_and_flags(net):
     net.fc.weight.grad = torch.ones_like(net.fc.weight)            # a user's own gradient
     before = snapshot(net)

@@ -141,9 +141,14 @@ def _run(model, images, labels, settings: Attack, *, every, stop):
     steps, step_size, random_start = resolve(settings, eps)
     images = images.to(device)
     layer = logits_layer(model)
-    clean_logits = clean_forward(model, images, layer)
-    labels = check_labels(labels, images.shape[0], clean_logits.shape[1], clean_logits)
-    targets = check_targets(settings.target, clean_logits)
+    # Without a random start the first step evaluates exactly these images, so its logits are the
+    # clean ones: the clean pass then only checks the model, on one image. It runs on them all when
+    # labels or targets come from the clean predictions, which the first step already needs.
+    from_first_step = not random_start and labels is not None and not isinstance(settings.target, str)
+    clean_logits = clean_forward(model, images[:1] if from_first_step else images, layer)
+    batch, classes = images.shape[0], clean_logits.shape[1]
+    labels = check_labels(labels, batch, classes, clean_logits)
+    targets = check_targets(settings.target, batch, classes, clean_logits)
     generator = torch.Generator().manual_seed(settings.seed)
     param = Perturbation(images, eps, norm=settings.norm, random_start=random_start, generator=generator)
     objective = AttackObjective(layer, targets if targets is not None else labels, loss=settings.loss,
@@ -154,6 +159,8 @@ def _run(model, images, labels, settings: Attack, *, every, stop):
                         generator=generator, stop=stop):
         if frame.status in ("running", "done"):       # the frame just evaluated: its logits are current
             shown = (param.adversarial.detach().clone(), objective.logits)
+            if frame.step == 0 and from_first_step:
+                clean_logits = objective.logits
         if every is not None:
             yield AttackFrame(frame.step, frame.steps, shown[0].cpu(), shown[1].cpu(), frame.score,
                               frame.status, frame.message)

@@ -49,8 +49,9 @@ def check_labels(labels, batch: int, classes: int, clean_logits: torch.Tensor) -
     return _class_indices(labels, batch, classes, "labels").to(clean_logits.device)
 
 
-def check_targets(target, clean_logits: torch.Tensor) -> torch.Tensor | None:
-    batch, classes = clean_logits.shape
+def check_targets(target, batch: int, classes: int, clean_logits: torch.Tensor) -> torch.Tensor | None:
+    """Class indices (batch,) in [0, classes), one class for all, ``"least_likely"`` (the lowest
+    clean logit of each image) or None (untargeted)."""
     if target is None:
         return None
     if isinstance(target, str):
