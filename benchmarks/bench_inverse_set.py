@@ -34,20 +34,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from vizlab import CLASSES, capture, load_model, make_shapes  # noqa: E402
 from vizlab.ascent import channel, class_logit  # noqa: E402
 from vizlab.inverse_set import (FeatureEncoder, ShapesGenerator, inverse_set, mean_pairwise_distance,  # noqa: E402
-                                rejection_sample, restarts)
+                                most_variable_channel, quantile_band, rejection_sample, restarts)
 
 
 def story(model):
     data = make_shapes(512, seed=1)
-    acts = capture(model, data.images, ["conv3", "fc"])
-    means = acts["conv3"].mean((2, 3))
-    unit = int(means.std(0).argmax())
-    band = tuple(float(q) for q in means[:, unit].quantile(torch.tensor([0.9, 0.99])))
+    unit, values = most_variable_channel(model, "conv3", data.images)
     square = CLASSES.index("square")
-    logits = acts["fc"][data.labels == square, square]
-    logit_band = tuple(float(q) for q in logits.quantile(torch.tensor([0.5, 0.9])))
-    return [(f"channel conv3:{unit}", channel("conv3", unit), band),
-            ("class logit 'square'", class_logit("fc", square), logit_band)]
+    logits = capture(model, data.images, "fc")["fc"][data.labels == square, square]
+    return [(f"channel conv3:{unit}", channel("conv3", unit), quantile_band(values, 0.9, 0.99)),
+            ("class logit 'square'", class_logit("fc", square), quantile_band(logits, 0.5, 0.9))]
 
 
 def time_to_samples(model, generator, cases, n):

@@ -10,7 +10,8 @@ from torch import nn
 from tests.conftest import assert_unchanged, hook_count, snapshot
 from vizlab.ascent import class_logit
 from vizlab.inverse_set import (FourierGenerator, PixelGenerator, inverse_set, mean_pairwise_distance,
-                                rejection_sample, restarts, sample_inverse_set)
+                                rejection_sample, restarts, sample_inverse_set, most_variable_channel,
+                                quantile_band)
 from vizlab.ascent.param import FourierImage
 
 D = 12
@@ -170,3 +171,13 @@ def test_the_fourier_generator_is_vizlabs_fourier_image():
     image = FourierImage(16, 2, std=0.02)
     codes = image.spectrum.detach().flatten(1)
     assert torch.allclose(fourier(codes), image(), atol=1e-6)
+
+
+def test_the_most_variable_channel_and_a_quantile_band_are_measured_not_assumed():
+    model = nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 3, 1, bias=False))).eval()
+    with torch.no_grad():
+        model.conv.weight.copy_(torch.diag(torch.tensor([1.0, 5.0, 2.0]))[:, :, None, None])
+    images = torch.rand(32, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    unit, values = most_variable_channel(model, "conv", images)
+    assert unit == 1 and torch.allclose(values, 5 * images[:, 1].mean((1, 2)))
+    assert quantile_band(torch.arange(101.0), 0.1, 0.9) == (10.0, 90.0)

@@ -6,7 +6,7 @@ import torch
 from tests.conftest import assert_unchanged, snapshot
 from vizlab import CLASSES, capture, make_shapes
 from vizlab.ascent import channel, class_logit
-from vizlab.inverse_set import ShapesGenerator, dataset_codes, inverse_set
+from vizlab.inverse_set import ShapesGenerator, dataset_codes, inverse_set, most_variable_channel, quantile_band
 from vizlab.inverse_set.shapes_renderer import CODE_SIZE
 
 
@@ -45,14 +45,10 @@ def story(shapenet):
     """A conv3 channel and its dataset band, chosen by a measured property: the channel whose
     mean varies most over dataset images (no hard-coded index: a retrain cannot break this)."""
     data = make_shapes(256, seed=1)
-    acts = capture(shapenet, data.images, ["conv3", "fc"])
-    means = acts["conv3"].mean((2, 3))
-    unit = int(means.std(0).argmax())
-    band = tuple(float(q) for q in means[:, unit].quantile(torch.tensor([0.9, 0.99])))
+    unit, values = most_variable_channel(shapenet, "conv3", data.images)
     square = CLASSES.index("square")
-    logits = acts["fc"][data.labels == square, square]
-    logit_band = tuple(float(q) for q in logits.quantile(torch.tensor([0.5, 0.9])))
-    return unit, band, square, logit_band
+    logits = capture(shapenet, data.images, "fc")["fc"][data.labels == square, square]
+    return unit, quantile_band(values, 0.9, 0.99), square, quantile_band(logits, 0.5, 0.9)
 
 
 def check_in_band(shapenet, result, objectives, bands):

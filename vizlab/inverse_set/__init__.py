@@ -8,7 +8,8 @@ encoders map images to the vectors whose distances measure diversity.
 """
 from .baselines import rejection_sample, restarts
 from .encoders import FeatureEncoder, IdentityEncoder, mean_pairwise_distance, penultimate_layer
-from .explore import NeuronProfile, activations, neuron_profile, predictions
+from .explore import (NeuronProfile, activations, most_variable_channel, neuron_profile, predictions,
+                      quantile_band)
 from .generators import CodeParam, FourierGenerator, PixelGenerator
 from .lagrangian import Band
 from .sampler import InverseSet, SamplerFrame, inverse_set, sample_inverse_set
@@ -16,7 +17,8 @@ from .shapes_renderer import ShapesGenerator, dataset_codes
 
 __all__ = [
     "inverse_set", "sample_inverse_set", "InverseSet", "SamplerFrame", "Band",
-    "rejection_sample", "restarts", "NeuronProfile", "activations", "neuron_profile", "predictions",
+    "rejection_sample", "restarts", "NeuronProfile", "activations", "most_variable_channel", "neuron_profile",
+    "predictions", "quantile_band",
     "FeatureEncoder", "IdentityEncoder", "mean_pairwise_distance", "penultimate_layer",
     "CodeParam", "FourierGenerator", "PixelGenerator", "ShapesGenerator", "dataset_codes",
 ]

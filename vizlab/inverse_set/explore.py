@@ -9,7 +9,7 @@ from torch import nn
 
 from ..ascent.objectives import Objective
 from ..ascent.recipes import visualize
-from ..probe import Probe, _device
+from ..probe import Probe, _device, capture
 
 
 @dataclass
@@ -22,8 +22,21 @@ class NeuronProfile:
 
     @property
     def default_band(self) -> tuple[float, float]:
-        low, high = self.values.quantile(torch.tensor([0.9, 0.99])).tolist()
-        return low, high
+        return quantile_band(self.values, 0.9, 0.99)
+
+
+def most_variable_channel(model: nn.Module, layer: str, images: torch.Tensor) -> tuple[int, torch.Tensor]:
+    """The channel of ``layer`` whose spatial mean varies most over ``images`` (the largest
+    standard deviation), with that mean on each image (N,): a unit chosen by a measured
+    property, which a retrained model cannot break the way it breaks a fixed index."""
+    means = capture(model, images, layer)[layer].mean((2, 3))
+    unit = int(means.std(0).argmax())
+    return unit, means[:, unit]
+
+
+def quantile_band(values: torch.Tensor, low: float, high: float) -> tuple[float, float]:
+    """The ``low`` and ``high`` quantiles of ``values``: a band that dataset images reach."""
+    return tuple(float(q) for q in values.float().quantile(torch.tensor([low, high])))
 
 
 @torch.no_grad()
