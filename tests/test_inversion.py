@@ -42,6 +42,17 @@ def test_tv_gradient_matches_finite_differences(beta):
     assert torch.autograd.gradcheck(lambda x: tv_norm(x, stats, beta), (x,), eps=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("beta", [2.0, 1.0])
+def test_tv_is_the_mean_over_pixels_of_the_padded_squared_differences(beta):
+    x = picture(2, 6).double()
+    stats = ImageStats(torch.full((3,), 0.5, dtype=torch.double), 0.3)
+    dx, dy = torch.zeros_like(x), torch.zeros_like(x)         # the border's difference is 0
+    dx[..., :, :-1] = x[..., :, 1:] - x[..., :, :-1]
+    dy[..., :-1, :] = x[..., 1:, :] - x[..., :-1, :]
+    expected = ((dx ** 2 + dy ** 2) / 0.3 ** 2).pow(beta / 2).mean((1, 2, 3))
+    assert torch.allclose(tv_norm(x, stats, beta), expected, rtol=1e-6, atol=0)    # (beta < 2: the 1e-10 floor)
+
+
 @pytest.mark.parametrize("alpha", [6.0, 5.0, 3.0, 2.5])
 def test_alpha_norm_gradient_matches_finite_differences_even_for_odd_alpha(alpha):
     x = picture(2, 4).double()
