@@ -27,6 +27,7 @@ from torch.nn import functional as F
 from .ascent.loop import Frame, ascend
 from .ascent.objectives import Objective
 from .ascent.param import PixelImage
+from .ascent.steps import UpdateRule
 from .inversion.invert import check_images, check_strengths
 from .probe import _device, capture, get_layer
 
@@ -72,21 +73,18 @@ def guided_energy(layer: str, guide_features: torch.Tensor) -> Objective:
     return Objective(score, [layer], f"guided_dream({layer})")
 
 
-class NormalizedStep(torch.optim.Optimizer):
+class NormalizedStep(UpdateRule):
     """p <- p - lr * grad / mean|grad|, the mean taken per image (dim 0): every step moves each
     image by exactly ``lr`` in mean absolute value. (The loop hands it minus the score's
     gradient, so this is DeepDream's ascent step.)"""
 
     def __init__(self, params, lr: float):
-        super().__init__(params, dict(lr=lr))
+        super().__init__(params)
+        self.lr = lr
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    scale = p.grad.abs().mean(dim=tuple(range(1, p.dim())), keepdim=True).clamp_min_(EPS)
-                    p.addcdiv_(p.grad, scale, value=-group["lr"])
+    def update(self, p, grad):
+        scale = grad.abs().mean(dim=tuple(range(1, p.dim())), keepdim=True).clamp_min_(EPS)
+        p.addcdiv_(grad, scale, value=-self.lr)
 
 
 def normalized_step(lr: float = STEP_SIZE) -> Callable:
@@ -169,7 +167,7 @@ def dream(model: nn.Module, image: torch.Tensor, layer: str, *, octaves: int = 4
                                                            f"(octave {index + 1} of {octaves})")
             return
         base = resize(base0, size)
-        param = PixelImage(image=(base + resize(detail, size)).clamp(0, 1), batch=base.shape[0]).to(device)
+        param = PixelImage(image=(base + resize(detail, size)).clamp(0, 1), batch=base.shape[0])
         last = index == octaves - 1
         # Only the last octave scores its result: the next octave's step 0 shows every other one.
         for frame in ascend(model, objective, param=param, steps=steps, every=every, redirect_steps=0,

@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..ascent.steps import UpdateRule
+
 NORMS = ("linf", "l2")
 
 
@@ -81,24 +83,18 @@ class Perturbation(nn.Module):
         torch.add(self.images, delta, out=self.adversarial).clamp_(0, 1)   # written in place: no copy
 
 
-class _DirectionStep(torch.optim.Optimizer):
+class _DirectionStep(UpdateRule):
     """Moves each parameter by ``-alpha * direction(grad)`` (the loop hands it -grad of the score)."""
 
-    def __init__(self, params, alpha: float, direction):
-        super().__init__(params, dict(alpha=alpha))
-        self.direction = direction
+    def __init__(self, params, alpha, direction):
+        super().__init__(params)
+        self.alpha, self.direction = alpha, direction
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                alpha = group["alpha"]
-                if isinstance(alpha, torch.Tensor):                 # one step size per image
-                    p.addcmul_(self.direction(p.grad), _per_image(alpha.to(p), p), value=-1)
-                else:
-                    p.add_(self.direction(p.grad), alpha=-alpha)
+    def update(self, p, grad):
+        if isinstance(self.alpha, torch.Tensor):                    # one step size per image
+            p.addcmul_(self.direction(grad), _per_image(self.alpha.to(p), p), value=-1)
+        else:
+            p.add_(self.direction(grad), alpha=-self.alpha)
 
 
 def _sign(grad: torch.Tensor) -> torch.Tensor:

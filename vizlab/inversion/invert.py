@@ -23,8 +23,9 @@ from torch import nn
 
 from ..ascent.loop import Frame, ascend
 from ..ascent.param import PixelImage
+from ..ascent.steps import UpdateRule
 from ..images import as_batch
-from ..probe import _device, capture, get_layer, layer_names
+from ..probe import capture, get_layer, layer_names
 from .terms import ImageStats, alpha_penalty, feature_error, feature_match, shapes_statistics, tv_penalty
 
 # lambda_TV for the early, middle and late third of the layers. deep-goggle's lambda_V / 2 is
@@ -36,7 +37,7 @@ ALPHA_WEIGHT = 1e-4                 # lambda_alpha, re-tuned for N_alpha measure
 ALPHA, BETA = 6.0, 2.0
 
 
-class PaperMomentum(torch.optim.Optimizer):
+class PaperMomentum(UpdateRule):
     """v <- momentum v - lr_t grad;  x <- x + v (Mahendran & Vedaldi; deep-goggle ``invert_nn.m``).
 
     lr_t = lr for the first quarter of ``steps``, lr/10 for the next half, lr/100 for the last
@@ -44,26 +45,25 @@ class PaperMomentum(torch.optim.Optimizer):
     """
 
     def __init__(self, params, lr: float, steps: int, momentum: float = 0.9):
-        super().__init__(params, dict(lr=lr, momentum=momentum))
+        super().__init__(params)
+        self.lr, self.momentum = lr, momentum
         self.steps, self.t = max(int(steps), 1), 0
+        self.velocity = {p: torch.zeros_like(p) for p in self.params}
 
     def factor(self, t: int) -> float:
         return 1.0 if t < self.steps // 4 else 0.1 if t < 3 * self.steps // 4 else 0.01
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        reset = self.t > 0 and self.factor(self.t) != self.factor(self.t - 1)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if reset or "velocity" not in state:
-                    state["velocity"] = torch.zeros_like(p)
-                v = state["velocity"]
-                v.mul_(group["momentum"]).add_(p.grad, alpha=-group["lr"] * self.factor(self.t))
-                p.add_(v)
+    def step(self) -> None:
+        if self.t > 0 and self.factor(self.t) != self.factor(self.t - 1):
+            for v in self.velocity.values():
+                v.zero_()
+        super().step()
         self.t += 1
+
+    def update(self, p, grad):
+        v = self.velocity[p]
+        v.mul_(self.momentum).add_(grad, alpha=-self.lr * self.factor(self.t))
+        p.add_(v)
 
 
 def paper_momentum(lr: float, steps: int, momentum: float = 0.9) -> Callable:
@@ -99,12 +99,11 @@ def invert(model: nn.Module, images: torch.Tensor, layer: str, *, restarts: int 
     tv = tv_for_layer(model, layer) if tv is None else tv
     check_strengths(tv=tv)
     stats = stats or shapes_statistics()
-    device = _device(model)
     target = capture(model, images, layer)[layer].repeat_interleave(restarts, 0)
     generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
     n, _, h, w = images.shape
     start = stats.mean.view(1, 3, 1, 1) + start_noise * stats.scale * torch.randn(n * restarts, 3, h, w, generator=generator)
-    param = PixelImage(image=start.clamp(0, 1), batch=n * restarts).to(device)
+    param = PixelImage(image=start.clamp(0, 1), batch=n * restarts)     # ascend moves it to the device
     lr_display = lr * stats.scale ** 2 * 3 * h * w          # lr in y = x / B_total coordinates
     objective = feature_match(layer, target)
     regularizers = [p for p in (alpha_penalty(alpha_weight, stats, alpha), tv_penalty(tv, stats, beta))
