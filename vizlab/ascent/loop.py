@@ -5,10 +5,11 @@
         show(frame.images)
 
 Each step: images = param() in [0, 1]; random transforms; a forward pass that stops at the
-deepest layer the objective reads; total = objective - sum(weight * penalty); one optimizer
-step on the parameterization (the model's weights never change); then the pixel operations.
-The optimizer minimizes, so it gets the gradient of ``total`` negated: the only place a sign
-is flipped. (Autograd runs on the score itself, as the ReLU rules expect.)
+deepest layer the objective reads; total = objective - sum(weight * penalty), per image; one
+optimizer step on the parameterization (the model's weights never change); then the pixel
+operations. The optimizer minimizes, so it gets the gradient of ``total`` negated: the only
+place a sign is flipped, by backpropagating a seed of -1 per image. (While the redirected ReLU
+rule is on, autograd runs on the score itself, as that rule expects, and the gradient is negated.)
 
 Guarantees, each tested:
 * hooks live only during a forward pass, so none remain between frames, after the end, a
@@ -84,8 +85,10 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
 
     ``param`` is a module returning images in [0, 1], or ``"pixels"`` / ``"fourier"`` built at
     ``size`` (default: the model's ``input_size``) for ``batch`` images. ``optimizer`` maps the
-    parameters to a torch optimizer (default ``adam(0.05)``). ``redirect_steps``: how many
-    first steps use the redirected ReLU gradient (0 for the true gradient throughout).
+    parameters to a torch optimizer or an ``UpdateRule`` (``vizlab.ascent.steps``): anything
+    whose ``step()`` moves them from their ``.grad`` (default ``adam(0.05)``).
+    ``redirect_steps``: how many first steps use the redirected ReLU gradient (0 for the true
+    gradient throughout).
     ``seed`` or ``generator`` fixes every random draw. ``stop`` is polled before each step.
     A ``param`` with a ``project_()`` method is projected back onto its allowed set after
     every optimizer step. ``final_frame=False`` ends right after the last step, without the
@@ -115,6 +118,7 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
     _check_optimizer(opt, pixel_ops)
     probe = Probe(model, objective.layers, stop_early=True)   # hooks go on only inside forward
     evaluate = partial(_evaluate, model, probe, objective, param, penalties, transforms, generator)
+    project = getattr(param, "project_", None)
     last = None
     for step in range(steps + 1 if final_frame else steps):
         if stop is not None and step < steps and stop():
@@ -123,7 +127,7 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
         # The last frame needs no graph. (One line: see "Nothing survives" in vizlab/probe.py.)
         with torch.set_grad_enabled(step < steps): images, total, scores, terms = evaluate(step < redirect_steps)
         if step % every == 0 or step == steps:
-            if not bool(torch.isfinite(total)):
+            if not bool(torch.isfinite(total).all()):
                 yield _final(last, "nan", _nan_message(step, last, terms))
                 return
             last = _frame(step, steps, images, scores, terms)
@@ -132,11 +136,13 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
             yield last
         if step == steps:
             return
-        grads = torch.autograd.grad(total, params)
-        for p, g in zip(params, grads):
-            p.grad = -g                     # the one sign flip (it replaces the last step's gradient)
+        for p, g in zip(params, _minus_gradient(total, params, redirected=step < redirect_steps)):
+            p.grad = g                      # (it replaces the last step's gradient)
         opt.step()
-        _after_step(param, pixel_ops, step)
+        if pixel_ops:
+            _apply_pixel_ops(param, pixel_ops, step)
+        if project is not None:
+            project()                       # back into the allowed set (pixels: [0, 1]; an attack: its eps-ball)
 
 
 def _check_arguments(model, objective, param, size, batch, steps, every, optimizer, transforms,
@@ -185,7 +191,7 @@ def _check_optimizer(opt, pixel_ops) -> None:
 
 
 def _evaluate(model, probe, objective, param, penalties, transforms, generator, redirect):
-    """images, total (scalar), objective scores (B,) and the term values for one forward pass."""
+    """images, total and objective scores (both (B,)) and the term values for one forward pass."""
     images = param()
     seen = images
     for transform in transforms:
@@ -193,23 +199,29 @@ def _evaluate(model, probe, objective, param, penalties, transforms, generator, 
     rules = relu_rules("redirected") if redirect else nullcontext()
     with rules: acts = probe.run(seen)  # noqa: E701 (one line: see vizlab/probe.py)
     scores = objective(acts)
-    total = scores.sum()
+    total = scores
     terms = {"objective": scores}
     for penalty in penalties:
         value = penalty(images)
         terms[penalty.name] = value
-        total = total - penalty.weight * value.sum()
+        total = total - penalty.weight * value
     return images, total, scores, terms
 
 
+def _minus_gradient(total, params, redirected: bool) -> tuple[torch.Tensor, ...]:
+    """The gradient of -sum(total): the loop's one sign flip. A seed of -1 per image gives it
+    at no cost; the redirected ReLU rule reads the sign of the signal it passes back, so while
+    it is on, the score itself is backpropagated and its gradient negated."""
+    if redirected:
+        return tuple(-g for g in torch.autograd.grad(total, params, torch.ones_like(total)))
+    return torch.autograd.grad(total, params, torch.full_like(total, -1.0))
+
+
 @torch.no_grad()
-def _after_step(param, pixel_ops, step) -> None:
-    if pixel_ops:
-        grad = -param.pixels.grad                                # the score's gradient
-        for op in pixel_ops:
-            op(param.pixels, grad, step)
-    if hasattr(param, "project_"):                               # back into the allowed set
-        param.project_()                                         # (pixels: [0, 1]; an attack: its eps-ball)
+def _apply_pixel_ops(param, pixel_ops, step) -> None:
+    grad = -param.pixels.grad                                    # the score's gradient
+    for op in pixel_ops:
+        op(param.pixels, grad, step)
 
 
 def _frame(step, steps, images, scores, terms) -> Frame:
