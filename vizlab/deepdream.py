@@ -153,7 +153,6 @@ def dream(model: nn.Module, image: torch.Tensor, layer: str, *, octaves: int = 4
     jitter = max(1, min(images.shape[-2:]) // 8) if jitter is None else jitter
     check_strengths(jitter=jitter)
     sizes = octave_sizes(*images.shape[-2:], octaves, octave_scale)
-    _check_pyramid(model, layer, sizes, octave_scale)
     objective = dream_energy(layer) if guide is None else guided_energy(layer, _guide_features(model, guide, layer))
     device = _device(model)
     optimizer = normalized_step(step_size) if normalize else (lambda p: torch.optim.SGD(p, lr=step_size))
@@ -170,9 +169,12 @@ def dream(model: nn.Module, image: torch.Tensor, layer: str, *, octaves: int = 4
         param = PixelImage(image=(base + resize(detail, size)).clamp(0, 1), batch=base.shape[0])
         last = index == octaves - 1
         # Only the last octave scores its result: the next octave's step 0 shows every other one.
-        for frame in ascend(model, objective, param=param, steps=steps, every=every, redirect_steps=0,
-                            optimizer=optimizer, transforms=[roll(jitter)], generator=generator,
-                            stop=stop if shown is None else _after_first_poll(stop), final_frame=last):
+        frames = ascend(model, objective, param=param, steps=steps, every=every, redirect_steps=0,
+                        optimizer=optimizer, transforms=[roll(jitter)], generator=generator,
+                        stop=stop if shown is None else _after_first_poll(stop), final_frame=last)
+        if index == 0:
+            frames = _checking_the_pyramid(frames, model, layer, sizes, octave_scale)
+        for frame in frames:
             shown = _dream_frame(frame, index, octaves, steps)
             yield shown
             if frame.status in ("stopped", "nan"):
@@ -204,17 +206,33 @@ def _dream_frame(frame: Frame, index: int, octaves: int, steps: int) -> DreamFra
                       frame.terms, status, message, octave=index, octaves=octaves)
 
 
-def _check_pyramid(model, layer, sizes, octave_scale) -> None:
+def _checking_the_pyramid(frames, model, layer, sizes, octave_scale) -> Iterator[Frame]:
+    """The smallest octave's ``frames``, whose first forward pass is the pyramid check: when it
+    fails because ``layer`` needs a larger input than the smallest level, the error says so and
+    how to fix it. (No pass of its own is spent on the check: it was 1% of a dream.)"""
+    try:
+        first = next(frames)
+    except (RuntimeError, ValueError):                 # torch's error, or vizlab's own check
+        problem = _pyramid_problem(model, layer, sizes, octave_scale)
+        if problem is None:                            # the pyramid is fine: a different error
+            raise
+        raise ValueError(problem) from None
+    yield first
+    yield from frames
+
+
+def _pyramid_problem(model, layer, sizes, octave_scale) -> str | None:
+    """What is wrong with an octave pyramid too small to reach ``layer``; None if it is not."""
     smallest = min(min(s) for s in sizes)
     try:
         capture(model, torch.full((1, 3, *sizes[-1]), 0.5, device=_device(model)), layer)
-        return
+        return None
     except (RuntimeError, ValueError):                  # too small: torch's error, or vizlab's own check
         pass
     need = minimum_input_size(model, layer)
-    raise ValueError(f"the octave pyramid's smallest level is {smallest} px, but layer {layer!r} needs inputs "
-                     f"of at least {need} px: use fewer octaves, a smaller octave_scale than {octave_scale}, "
-                     f"or a larger image")
+    return (f"the octave pyramid's smallest level is {smallest} px, but layer {layer!r} needs inputs "
+            f"of at least {need} px: use fewer octaves, a smaller octave_scale than {octave_scale}, "
+            f"or a larger image")
 
 
 def _guide_features(model, guide, layer) -> torch.Tensor:
