@@ -96,7 +96,7 @@ def roll(pixels: int):
     def transform(images, generator):
         if pixels <= 0:
             return images
-        dy, dx = (int(v) for v in torch.randint(-pixels, pixels + 1, (2,), generator=generator))
+        dy, dx = torch.randint(-pixels, pixels + 1, (2,), generator=generator).tolist()
         return torch.roll(images, (dy, dx), (-2, -1))
     transform.__name__ = f"roll({pixels})"
     return transform
