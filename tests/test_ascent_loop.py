@@ -8,6 +8,7 @@ from torch import nn
 from tests.conftest import assert_unchanged, hook_count, snapshot
 from vizlab.ascent import (Objective, PixelImage, ascend, channel, l2, neuron, project_to_sphere,
                            standard_transforms)
+from vizlab.ascent.steps import UpdateRule
 
 
 def sgd(lr):
@@ -194,3 +195,14 @@ def test_the_loop_follows_the_model_to_the_gpu(shapenet):
     frames = drain(ascend(model, channel("conv3", 1), size=32, steps=8, every=8,
                           transforms=standard_transforms(32)))
     assert frames[-1].score > frames[0].score and frames[-1].images.device.type == "cpu"
+
+
+def test_an_update_rule_updates_only_parameters_with_a_gradient_outside_autograd():
+    class AddGradient(UpdateRule):
+        def update(self, p, grad):
+            p.add_(grad)                     # in place on a leaf: autograd refuses this unless it is off
+
+    moved, idle = nn.Parameter(torch.zeros(2, 3)), nn.Parameter(torch.zeros(2, 3))
+    moved.grad = torch.arange(6.0).view(2, 3)
+    AddGradient([moved, idle]).step()
+    assert torch.equal(moved.detach(), moved.grad) and torch.equal(idle.detach(), torch.zeros(2, 3))
