@@ -70,4 +70,4 @@ def test_lesson07_inversion_explorer_runs_restarts_and_stops(page):
 @pytest.mark.browser
 def test_lesson08_dream_explorer_runs_restarts_and_stops(page):
     check_live_explorer(page, "lessons/08_deepdream.ipynb", done=r"done: 3 octaves x 10 steps",
-                        slider="steps/octave", value=50, long_done=r"done: 3 octaves x 50 steps", preview=0)
+                        slider="steps/octave", value=100, long_done=r"done: 3 octaves x 100 steps", preview=0)

@@ -39,7 +39,7 @@ class DreamExplorer(ImageChoice, LiveExplorer):
         self.layer = widgets.Dropdown(options=layers, value=layer if layer in layers else layers[-1],
                                       description="layer")
         self.octaves = widgets.IntSlider(octaves, min=1, max=5, description="octaves", continuous_update=False)
-        self.steps = widgets.IntSlider(steps, min=1, max=50, description="steps/octave", continuous_update=False,
+        self.steps = widgets.IntSlider(steps, min=1, max=100, description="steps/octave", continuous_update=False,
                                        style={"description_width": "initial"})
         self.step_size = widgets.FloatLogSlider(STEP_SIZE, base=10, min=-4, max=-1, description="step size",
                                                 continuous_update=False)
