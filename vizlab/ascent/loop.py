@@ -167,7 +167,7 @@ def _check_arguments(model, objective, param, size, batch, steps, every, optimiz
     checks.seed(seed)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {checks._show(generator)}")
-    checks.callable_or_none(optimizer, "optimizer", "params -> torch.optim.Optimizer, e.g. adam(0.05)")
+    checks.callable_or_none(optimizer, "optimizer", "params -> an optimizer with step(), e.g. adam(0.05)")
     checks.callable_or_none(stop, "stop", "() -> bool, polled before each step")
     for name, items in (("transforms", transforms), ("regularizers", regularizers)):
         if callable(items) or not isinstance(items, (list, tuple)):
