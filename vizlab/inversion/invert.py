@@ -127,7 +127,8 @@ def check_images(images) -> torch.Tensor:
         images = images[None]
     if images.dim() != 4 or images.shape[1] != 3 or images.shape[0] < 1:
         raise ValueError(f"images must have shape (3, H, W) or (N, 3, H, W), got {tuple(images.shape)}")
-    if not torch.isfinite(images).all() or images.min() < 0 or images.max() > 1:
+    low, high = torch.aminmax(images.detach())                 # NaN makes both NaN: refused too
+    if not (low >= 0 and high <= 1):
         raise ValueError("images must be finite and in [0, 1] (divide 0..255 data by 255)")
     return images.detach().float()
 
