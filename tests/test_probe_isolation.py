@@ -47,6 +47,37 @@ def test_a_pass_in_another_thread_is_invisible_to_an_open_probe(net):
     assert probe.acts["conv2"].shape == (1, 6, 4, 4)
 
 
+def test_a_held_probe_owns_only_the_passes_its_run_makes(net):
+    x, y = torch.rand(2, 3, 8, 8), torch.rand(1, 3, 12, 12)
+    expected = net(y)
+    probe, plain = Probe(net, "conv1", stop_early=True), []
+    with probe.held():
+        first = probe.run(x)["conv1"]
+        plain.append(net(y))                             # a plain pass in the same thread: not stopped,
+        assert probe.acts["conv1"] is first              # and not recorded
+        assert probe.run(y)["conv1"].shape == (1, 4, 12, 12)
+        assert hook_count(net) > 0                       # the hooks stayed on between the runs
+    assert len(plain) == 1 and torch.equal(plain[0], expected)
+    assert hook_count(net) == 0
+    with probe:                                          # by hand again: every pass in the block is its own
+        net(x)
+    assert probe.acts["conv1"].shape == (2, 4, 8, 8)
+
+
+def test_a_transform_that_runs_the_model_itself_inside_the_loop_is_not_probed(shapenet):
+    """The loop holds its probe for the steps between two frames; a pass a transform makes
+    there, in the loop's own thread, must still see the whole model."""
+    logits = []
+
+    def watching(images, generator):
+        logits.append(shapenet(images))
+        return images
+    frames = list(ascend(shapenet, channel("conv3", 1), size=32, steps=6, every=3, transforms=[watching]))
+    assert [f.step for f in frames] == [0, 3, 6]
+    assert len(logits) == 7 and all(out.shape == (1, shapenet.fc.out_features) for out in logits)
+    assert hook_count(shapenet) == 0
+
+
 def test_an_outlived_hook_does_nothing(net):
     probe = Probe(net, ["conv1"], stop_early=True)
     with probe:                                          # a hook the probe lost track of

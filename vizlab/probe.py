@@ -24,7 +24,9 @@ Guarantees, each tested:
   asks whether the pass running *now* belongs to its probe, and otherwise does nothing (no
   recording, no early stop). The owner of the running pass is a ``ContextVar``, set while the
   probe is open: each thread has its own context, and an inner probe replaces an outer one for
-  the duration of its own pass. A plain ``model(x)`` elsewhere is never recorded or stopped.
+  the duration of its own pass. A probe held open across many ``run()`` calls (``held()``, as
+  the optimization loop does between two frames) owns only the passes ``run()`` makes. A plain
+  ``model(x)`` elsewhere is never recorded or stopped.
 * **Nothing survives**, not even a KeyboardInterrupt at any line of vizlab (tested by raising
   one at every line these paths execute). A probe is an ``ExitStack``: each hook handle is
   pushed on it the moment it is registered, so closing unwinds exactly what was done, in the
@@ -95,6 +97,8 @@ class Probe(contextlib.ExitStack):
         self.output = None                    # the model's output of the last ``run`` (None if stopped early)
         self.open = False
         self._thread = None
+        self._held = False                    # opened by ``held()``: only ``run()``'s passes count
+        self._running = False                 # inside ``run()``'s own pass
 
     # --- opening and closing --------------------------------------------------------------------
     def __enter__(self) -> "Probe":
@@ -109,12 +113,22 @@ class Probe(contextlib.ExitStack):
             self.close()                      # again: an interrupt may have cut the first short
             raise
 
+    def held(self) -> "Probe":
+        """``with probe.held():`` keeps the hooks on across the ``run()`` calls in the block, so
+        none is added and removed per pass (the optimization loop holds its probe for the steps
+        between two frames). Only the passes that ``run()`` makes are the probe's: any other
+        forward pass in the block, even in this thread, is neither recorded nor stopped."""
+        self._held = True
+        return self
+
     def _open(self) -> None:
         self.push(_end_of_pass)               # unwound last: our own early stop ends the pass quietly
+        self.callback(setattr, self, "_held", False)
         self.callback(setattr, self, "open", False)
-        self.acts, self._thread, self.open = {}, threading.get_ident(), True
+        self.acts, self._thread, self._running, self.open = {}, threading.get_ident(), False, True
         self.callback(_owner.reset, _owner.set(self))
-        self.callback(self.model.register_forward_pre_hook(self._new_pass).remove)
+        if not self._held:                    # by hand: each pass starts afresh (``run()`` does it itself)
+            self.callback(self.model.register_forward_pre_hook(self._new_pass).remove)
         for name, module in self.modules.items():
             self.callback(module.register_forward_hook(self._recorder(name)).remove)
 
@@ -124,7 +138,8 @@ class Probe(contextlib.ExitStack):
 
     # --- the hooks: active only inside this probe's own pass ------------------------------------
     def _owns_this_pass(self) -> bool:
-        return self.open and _owner.get() is self and self._thread == threading.get_ident()
+        return (self.open and _owner.get() is self and self._thread == threading.get_ident()
+                and (self._running or not self._held))
 
     def _new_pass(self, model, inputs) -> None:
         if self._owns_this_pass():
@@ -156,11 +171,13 @@ class Probe(contextlib.ExitStack):
         with self: return self._forward(images)  # noqa: E701 (one line: see the module docstring)
 
     def _forward(self, images) -> dict[str, torch.Tensor]:
-        self.output = None
+        self.output, self.acts, self._running = None, {}, True
         try:
             self.output = self.model(images)
         except _StopForward:
             pass
+        finally:
+            self._running = False
         missing = [n for n in self.layers if n not in self.acts]
         if missing and self.require_all:
             raise RuntimeError(f"layers {missing} were not called during the forward pass; "
