@@ -109,7 +109,7 @@ def test_no_hook_remains_and_the_model_is_unchanged(net, ending):
                 break
     elif ending == "abandoned":
         next(frames)
-        assert hook_count(net) == 0                      # hooks live only inside a forward pass
+        assert hook_count(net) == 0                      # no hook while a frame is out
     else:
         result = drain(frames)
         assert result[-1].status == ("stopped" if ending == "stop" else "done")
@@ -206,3 +206,42 @@ def test_an_update_rule_updates_only_parameters_with_a_gradient_outside_autograd
     moved.grad = torch.arange(6.0).view(2, 3)
     AddGradient([moved, idle]).step()
     assert torch.equal(moved.detach(), moved.grad) and torch.equal(idle.detach(), torch.zeros(2, 3))
+
+
+def _two_scores():
+    """x -> (w0.x, w1.x) with w0 and w1 of opposite signs, pixel for pixel."""
+    model = nn.Sequential(OrderedDict([("flat", nn.Flatten()), ("score", nn.Linear(3 * 64, 2, bias=False))]))
+    w = 0.1 + torch.rand(3 * 64, generator=torch.Generator().manual_seed(0))
+    model.score.weight.data = torch.stack([w, -w])
+    return model, w.view(3, 8, 8)
+
+
+@pytest.mark.parametrize("redirect_steps", [0, 1])
+def test_the_loop_backpropagates_an_objectives_seed_and_shows_its_score(redirect_steps):
+    """The score is w0.x, but the seed says its gradient is that of w1.x: the step must follow the seed."""
+    model, w = _two_scores()
+    objective = Objective(lambda acts: acts["score"][:, 0], ["score"], "w0.x",
+                          seed=lambda acts: {"score": torch.tensor([[0.0, 1.0]]).expand_as(acts["score"])})
+    frames = drain(ascend(model, objective, param=PixelImage(8, noise=0.0), optimizer=sgd(0.01), steps=1,
+                          every=1, redirect_steps=redirect_steps))
+    x1 = frames[-1].images[0]
+    assert torch.allclose(x1, 0.5 - 0.01 * w, atol=1e-6)              # along +grad(w1.x) = -w
+    assert frames[-1].score == pytest.approx(float((w * x1).sum()), rel=1e-5)
+
+
+def test_beside_a_penalty_the_loop_differentiates_the_score_and_ignores_the_seed():
+    model, w = _two_scores()
+    wrong = Objective(lambda acts: acts["score"][:, 0], ["score"], "w0.x",
+                      seed=lambda acts: {"score": torch.tensor([[0.0, 1.0]]).expand_as(acts["score"])})
+    frames = drain(ascend(model, wrong, param=PixelImage(8, noise=0.0), optimizer=sgd(0.01), steps=1, every=1,
+                          regularizers=[l2(0.5, center=0.0)], redirect_steps=0))
+    assert torch.allclose(frames[-1].images[0], 0.5 + 0.01 * (w - 2 * 0.5 * 0.5), atol=1e-6)
+
+
+def test_a_seed_that_does_not_fit_its_layer_is_a_clear_error():
+    model, _ = _two_scores()
+    bad = Objective(lambda acts: acts["score"][:, 0], ["score"], "w0.x", seed=lambda acts: {"score": torch.ones(3)})
+    with pytest.raises(ValueError, match=r"seed for 'score' must be a tensor shaped like that layer's activation"):
+        drain(ascend(model, bad, param=PixelImage(8), steps=2))
+    with pytest.raises(TypeError, match="seed must be a function"):
+        Objective(lambda acts: acts["score"][:, 0], ["score"], "w0.x", seed=1.0)

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from tests.conftest import assert_unchanged, snapshot
+from vizlab.ascent.objectives import Objective
 from vizlab.deepdream import (NormalizedStep, dream, dream_energy, guided_energy, minimum_input_size,
                               octave_sizes, roll)
 from vizlab.probe import Probe
@@ -13,10 +14,29 @@ def image(size=24, seed=0):
     return 0.3 + 0.4 * torch.rand(3, size, size, generator=g)          # away from the clip bounds
 
 
-def test_the_backward_seed_is_the_activation():
+def test_the_backward_seed_is_the_activation_and_the_gradient_of_the_energy():
     acts = torch.randn(2, 4, 5, 5, requires_grad=True)
-    (seed,) = torch.autograd.grad(dream_energy("l")({"l": acts}).sum(), acts)
-    assert torch.equal(seed, acts.detach())
+    energy = dream_energy("l")
+    assert torch.allclose(energy({"l": acts}), 0.5 * (acts ** 2).sum((1, 2, 3)))
+    (gradient,) = torch.autograd.grad(energy({"l": acts}).sum(), acts)
+    seed = energy.seed({"l": acts})
+    assert list(seed) == ["l"] and not seed["l"].requires_grad
+    assert torch.equal(seed["l"], acts.detach()) and torch.equal(gradient, seed["l"])
+
+
+def test_dreaming_through_the_seed_equals_dreaming_through_autograd(net):
+    energy = dream_energy("conv2")
+    by_autograd = Objective(energy.fn, energy.layers, energy.name)            # no seed: differentiates fn
+    runs = []
+    for objective in (energy, by_autograd):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("vizlab.deepdream.dream_energy", lambda layer: objective)
+            runs.append(list(dream(net, image(), "conv2", octaves=2, steps=4, every=2)))
+    seeded, plain = runs
+    assert [f.step for f in seeded] == [f.step for f in plain]
+    for a, b in zip(seeded, plain):
+        assert torch.allclose(a.images, b.images, atol=1e-6)
+        assert a.score == pytest.approx(b.score, rel=1e-6) and a.terms == pytest.approx(b.terms, rel=1e-6)
 
 
 def test_one_step_is_the_normalized_gradient_of_half_the_squared_activation(net):

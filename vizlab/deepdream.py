@@ -2,7 +2,8 @@
 ``dream.ipynb``, on vizlab's one loop (``vizlab.ascent.ascend``):
 
 * objective L = 1/2 ||a_l(x)||^2, so the gradient that flows back from the layer (the backward
-  "seed") *is* the activation a_l ("set the gradients equal to the activations");
+  "seed") *is* the activation a_l ("set the gradients equal to the activations"): the loop
+  starts backpropagation there with a_l itself;
 * step x <- x + step_size * g / mean|g| (``NormalizedStep``), then clip to [0, 1];
 * before each forward pass the image is rolled by a random (dy, dx) in -jitter..jitter, and
   the step is rolled back: ``roll`` as a transform does exactly that, since the gradient of a
@@ -37,15 +38,16 @@ EPS = 1e-12
 
 
 def dream_energy(layer: str) -> Objective:
-    """1/2 ||a||^2 per image. Its gradient with respect to a is exactly a itself: autograd
-    backpropagates a * a / 2 as a / 2 + a / 2, and halving and doubling are exact in floating
-    point. So the backward seed at the layer *is* the activation, as the original sets it.
-    (Plain tensor operations, whose backward runs in torch's C++: a custom autograd function
-    with the seed written out cost a few percent more per step, in Python.)"""
+    """1/2 ||a||^2 per image, with its gradient written out as the seed: the activation itself
+    ("set the gradients equal to the activations"). The loop backpropagates that seed from the
+    layer, as the original does, and computes the energy only for the frames it shows."""
     def score(acts):
         a = acts[layer].flatten(1)
         return (a * a).sum(1) * 0.5
-    return Objective(score, [layer], f"dream({layer})")
+
+    def seed(acts):
+        return {layer: acts[layer].detach()}
+    return Objective(score, [layer], f"dream({layer})", seed=seed)
 
 
 def guided_energy(layer: str, guide_features: torch.Tensor) -> Objective:

@@ -8,12 +8,15 @@ Each step: images = param() in [0, 1]; random transforms; a forward pass that st
 deepest layer the objective reads; total = objective - sum(weight * penalty), per image; one
 optimizer step on the parameterization (the model's weights never change); then the pixel
 operations. The optimizer minimizes, so it gets the gradient of ``total`` negated: the only
-place a sign is flipped, by backpropagating a seed of -1 per image. (While the redirected ReLU
-rule is on, autograd runs on the score itself, as that rule expects, and the gradient is negated.)
+place a sign is flipped, by backpropagating a seed of -1 per image (or minus the objective's own
+seed, when it has one: DeepDream's). While the redirected ReLU rule is on, autograd runs on the
+score itself, as that rule expects, and the gradient is negated.
 
 Guarantees, each tested:
-* hooks live only during a forward pass, so none remain between frames, after the end, a
-  ``break``, an exception or a stop; the model is left as it was found;
+* the probe's hooks are on only while the loop takes the steps between two frames, and answer
+  only the loop's own forward passes there (not another thread's, not a pass that a transform
+  or objective makes itself); none is on while a frame is out, or after the end, a ``break``,
+  an exception or a stop; the model is left as it was found;
 * the same seed gives the same images (all randomness comes from one ``torch.Generator``);
 * everything runs on the model's device;
 * a NaN or Inf score ends the run with a message, keeping the last good frame;
@@ -113,30 +116,43 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
         names = ", ".join(op.name for op in pixel_ops)
         raise ValueError(f"{names} edit pixels directly and need param='pixels'; with a Fourier "
                          f"image use penalties (l2, l1, total_variation) or transforms instead")
-    params = list(param.parameters())
-    opt = (optimizer or adam())(params)
+    opt = (optimizer or adam())(list(param.parameters()))
     _check_optimizer(opt, pixel_ops)
-    probe = Probe(model, objective.layers, stop_early=True)   # hooks go on only inside forward
-    evaluate = partial(_evaluate, model, probe, objective, param, penalties, transforms, generator)
+    probe = Probe(model, objective.layers, stop_early=True)
+    evaluate = partial(_evaluate, probe, objective, param, penalties, transforms, generator)
+    frames = _steps(evaluate, param, opt, pixel_ops, steps, every, redirect_steps, stop, final_frame)
+    while True:
+        # The probe's hooks stay on for the steps up to the next frame, answering only the loop's
+        # own passes, and are off while the frame is out. (One line: see vizlab/probe.py.)
+        with probe.held(): frame = next(frames, None)  # noqa: E701
+        if frame is None:
+            return
+        yield frame
+
+
+def _steps(evaluate, param, opt, pixel_ops, steps, every, redirect_steps, stop, final_frame) -> Iterator[Frame]:
+    """The steps themselves, yielding each frame as it is due (``ascend`` holds the probe)."""
+    params = list(param.parameters())
     project = getattr(param, "project_", None)
     last = None
     for step in range(steps + 1 if final_frame else steps):
         if stop is not None and step < steps and stop():
             yield _final(last, "stopped", f"stopped by request at step {step}")
             return
+        shown = step % every == 0 or step == steps
         # The last frame needs no graph. (One line: see "Nothing survives" in vizlab/probe.py.)
-        with torch.set_grad_enabled(step < steps): images, total, scores, terms = evaluate(step < redirect_steps)
-        if step % every == 0 or step == steps:
-            if not bool(torch.isfinite(total).all()):
-                yield _final(last, "nan", _nan_message(step, last, terms))
+        with torch.set_grad_enabled(step < steps): now = evaluate(step < redirect_steps, shown)  # noqa: E701
+        if shown:
+            if not bool(torch.isfinite(now.total).all()):
+                yield _final(last, "nan", _nan_message(step, last, now.terms))
                 return
-            last = _frame(step, steps, images, scores, terms)
+            last = _frame(step, steps, now.images, now.scores, now.terms)
             if step == steps:
                 last.status, last.message = "done", f"done: {steps} steps"
             yield last
         if step == steps:
             return
-        for p, g in zip(params, _minus_gradient(total, params, redirected=step < redirect_steps)):
+        for p, g in zip(params, _minus_gradient(now, params, redirected=step < redirect_steps)):
             p.grad = g                      # (it replaces the last step's gradient)
         opt.step()
         if pixel_ops:
@@ -190,31 +206,63 @@ def _check_optimizer(opt, pixel_ops) -> None:
                              f"the default is Adam). {op.needs_sgd}.")
 
 
-def _evaluate(model, probe, objective, param, penalties, transforms, generator, redirect):
-    """images, total and objective scores (both (B,)) and the term values for one forward pass."""
+@dataclass
+class _Pass:
+    """One forward pass: the ``images``; ``scores``, ``total`` (both (B,)) and ``terms`` (what
+    a frame shows; None on a step without a frame, if the objective has a seed); and what to
+    backpropagate for the gradient of the summed total: ``outputs`` with the gradients
+    ``seeds`` (None: the total itself, with 1 per image)."""
+    images: torch.Tensor
+    scores: torch.Tensor | None
+    total: torch.Tensor | None
+    terms: dict | None
+    outputs: list
+    seeds: list | None
+
+
+def _evaluate(probe, objective, param, penalties, transforms, generator, redirect, shown) -> _Pass:
     images = param()
     seen = images
     for transform in transforms:
         seen = transform(seen, generator)
     rules = relu_rules("redirected") if redirect else nullcontext()
     with rules: acts = probe.run(seen)  # noqa: E701 (one line: see vizlab/probe.py)
-    scores = objective(acts)
-    total = scores
-    terms = {"objective": scores}
+    # An objective with a seed (and no penalty beside it) is differentiated through its seed, so
+    # its score is computed only to be shown, without a graph.
+    seeded = objective.seed is not None and not penalties and torch.is_grad_enabled()
+    if seeded and not shown:
+        return _Pass(images, None, None, None, *_seeded(objective, acts))
+    with torch.set_grad_enabled(torch.is_grad_enabled() and not seeded): scores = objective(acts)  # noqa: E701
+    total, terms = scores, {"objective": scores}
     for penalty in penalties:
         value = penalty(images)
         terms[penalty.name] = value
         total = total - penalty.weight * value
-    return images, total, scores, terms
+    outputs, seeds = _seeded(objective, acts) if seeded else ([total], None)
+    return _Pass(images, scores, total, terms, outputs, seeds)
 
 
-def _minus_gradient(total, params, redirected: bool) -> tuple[torch.Tensor, ...]:
-    """The gradient of -sum(total): the loop's one sign flip. A seed of -1 per image gives it
-    at no cost; the redirected ReLU rule reads the sign of the signal it passes back, so while
-    it is on, the score itself is backpropagated and its gradient negated."""
+def _seeded(objective, acts) -> tuple[list, list]:
+    """The layers' activations and the objective's seeds for them, checked against each other."""
+    seeds = objective.seed(acts)
+    for layer, seed in seeds.items():
+        if layer not in acts or not isinstance(seed, torch.Tensor) or seed.shape != acts[layer].shape:
+            got = tuple(seed.shape) if isinstance(seed, torch.Tensor) else type(seed).__name__
+            raise ValueError(f"{objective.name}: its seed for {layer!r} must be a tensor shaped like that "
+                             f"layer's activation, one of the layers {list(acts)} it reads; got {got}")
+    return [acts[layer] for layer in seeds], list(seeds.values())
+
+
+def _minus_gradient(now: _Pass, params, redirected: bool) -> tuple[torch.Tensor, ...]:
+    """The gradient of -sum(total): the loop's one sign flip, made by negating what is
+    backpropagated (-1 per image for the total, or minus the objective's seed). The redirected
+    ReLU rule reads the sign of the signal it passes back, so while it is on, the score's own
+    gradient is backpropagated and then negated."""
     if redirected:
-        return tuple(-g for g in torch.autograd.grad(total, params, torch.ones_like(total)))
-    return torch.autograd.grad(total, params, torch.full_like(total, -1.0))
+        seeds = [torch.ones_like(now.total)] if now.seeds is None else now.seeds
+        return tuple(-g for g in torch.autograd.grad(now.outputs, params, seeds))
+    seeds = [torch.full_like(now.total, -1.0)] if now.seeds is None else [-s for s in now.seeds]
+    return torch.autograd.grad(now.outputs, params, seeds)
 
 
 @torch.no_grad()

@@ -28,10 +28,19 @@ Acts = Mapping[str, torch.Tensor]
 
 
 class Objective:
-    """A named score ``fn(acts) -> (B,)`` reading ``layers``; supports ``+``, ``-``, scalar ``*``."""
+    """A named score ``fn(acts) -> (B,)`` reading ``layers``; supports ``+``, ``-``, scalar ``*``.
 
-    def __init__(self, fn: Callable[[Acts], torch.Tensor], layers: Sequence[str], name: str):
-        self.fn, self.layers, self.name = fn, tuple(dict.fromkeys(layers)), name
+    ``seed``, optional, writes the score's gradient out: ``seed(acts)`` maps each layer it
+    names to the gradient of the batch's summed score with respect to that layer's activation.
+    The loop then starts backpropagation there, with that seed, instead of differentiating
+    ``fn``, and computes ``fn`` only for the frames it shows. (DeepDream's energy has one: its
+    gradient is the activation itself. Combined objectives differentiate ``fn``.)
+    """
+
+    def __init__(self, fn: Callable[[Acts], torch.Tensor], layers: Sequence[str], name: str,
+                 seed: Callable[[Acts], dict[str, torch.Tensor]] | None = None):
+        checks.callable_or_none(seed, "seed", "acts -> {layer: gradient of the summed score}")
+        self.fn, self.layers, self.name, self.seed = fn, tuple(dict.fromkeys(layers)), name, seed
 
     def __call__(self, acts: Acts) -> torch.Tensor:
         return self.fn(acts)
