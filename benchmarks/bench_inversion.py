@@ -12,9 +12,10 @@ In one process, with ShapeNet:
   ``conv4``, against a hand-written loop doing the same octaves (roll, forward to the layer,
   backward seeded with the activation, normalized step, clip, carry the detail). Seconds per run.
 
-Each vizlab run also does one forward pass the bare loops skip: it scores the final image, for
-the last frame. It is counted, and its share of the bare run is printed beside the DeepDream
-figures. Runs alternate, bare then vizlab; the ratio printed is the median over the repeats of
+Both bare loops end as a vizlab run does: with one forward pass that scores the final image
+(vizlab's last frame carries that score; the Dream explorer plots it). The share of the bare
+DeepDream run that this pass takes is printed too, so the figure without it can be read off.
+Runs alternate, bare then vizlab; the ratio printed is the median over the repeats of
 each vizlab run's time over the bare run's just before it (a slow stretch of a shared machine
 then slows both), with the ratio of the fastest runs (the least disturbed ones) beside it.
 Prints figures; asserts nothing.
@@ -82,6 +83,8 @@ def bare_inversion(model, image, layer, steps, *, tv, alpha_weight, lr):
             with torch.no_grad():
                 v.mul_(0.9).add_(grad, alpha=-step * factor)
                 x.add_(v).clamp_(0, 1)
+        with torch.no_grad():                                   # the final image's data term
+            return (forward(model, x, acts) - target).pow(2).sum() / target.pow(2).sum()
     finally:
         handle.remove()
 
@@ -89,6 +92,10 @@ def bare_inversion(model, image, layer, steps, *, tv, alpha_weight, lr):
 def bare_dream(model, image, layer, octaves, steps, step_size, jitter):
     acts, handle = layer_output(model, layer)
     g = torch.Generator().manual_seed(0)
+
+    def jittered():
+        dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,), generator=g))
+        return dy, dx, torch.roll(x, (dy, dx), (-2, -1))
     try:
         sizes = octave_sizes(*image.shape[-2:], octaves)
         detail = None
@@ -97,13 +104,15 @@ def bare_dream(model, image, layer, octaves, steps, step_size, jitter):
             up = 0 if detail is None else F.interpolate(detail, size=size, mode="bilinear", align_corners=False)
             x = (base + up).clamp(0, 1)
             for _ in range(steps):
-                dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,), generator=g))
-                rolled = torch.roll(x, (dy, dx), (-2, -1)).requires_grad_()
+                dy, dx, rolled = jittered()
+                rolled.requires_grad_()
                 a = forward(model, rolled, acts)
                 (grad,) = torch.autograd.grad(a, rolled, grad_outputs=a.detach())   # the seed is a
                 grad = torch.roll(grad, (-dy, -dx), (-2, -1))
                 x = (x + step_size * grad / grad.abs().mean()).clamp(0, 1)
             detail = x - base
+        with torch.no_grad():                                   # the final image's energy
+            return forward(model, jittered()[2], acts).pow(2).sum() / 2
     finally:
         handle.remove()
 
@@ -162,8 +171,11 @@ def main() -> None:
                        lambda: final(dream(model, photo, "conv4", every=10, **settings)),
                        args.repeats, device, 1)
     scoring = statistics.median(timed(lambda: capture(model, photo, "conv4"), device) for _ in range(args.repeats))
-    print(f"  (of this, the final frame's scoring pass, one forward pass to conv4 at 128 px: "
+    print(f"  (the final image's scoring pass, one forward pass to conv4 at 128 px: "
           f"{scoring / bare_run:.1%} of the bare run)")
+    energy = final(dream(model, photo, "conv4", every=10, **settings)).score
+    print(f"  (the same work: final energy, bare {float(bare_dream(model, photo, 'conv4', **settings)):.6g}, "
+          f"vizlab {energy:.6g})")
 
 
 if __name__ == "__main__":
