@@ -57,10 +57,12 @@ def jitter(pixels: int) -> Transform:
     return transform
 
 
-def _affine(images: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
-    """Resample ``images`` through a 2x2 ``matrix`` about the centre (bilinear, border padding)."""
-    theta = torch.zeros(images.shape[0], 2, 3, dtype=images.dtype, device=images.device)
-    theta[:, :, :2] = matrix.to(images)
+def _affine(images: torch.Tensor, a: float, b: float, c: float, d: float) -> torch.Tensor:
+    """Resample ``images`` through the matrix [[a, b], [c, d]] about the centre (bilinear, border
+    padding). The numbers are written into ``theta`` where it lives: a matrix copied from the
+    CPU to a GPU would make the host wait there for every step queued before it."""
+    theta = images.new_zeros(images.shape[0], 2, 3)
+    theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1] = a, b, c, d
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
@@ -71,7 +73,7 @@ def random_scale(scales: Sequence[float]) -> Transform:
 
     def transform(images, generator):
         factor = scales[_randint(0, len(scales) - 1, generator)]
-        return images if factor == 1 else _affine(images, torch.eye(2) / factor)
+        return images if factor == 1 else _affine(images, 1 / factor, 0, 0, 1 / factor)
     transform.__name__ = "random_scale"
     return transform
 
@@ -85,7 +87,7 @@ def random_rotate(degrees: Sequence[float]) -> Transform:
         if angle == 0:
             return images
         c, s = math.cos(angle), math.sin(angle)
-        return _affine(images, torch.tensor([[c, -s], [s, c]]))
+        return _affine(images, c, -s, s, c)
     transform.__name__ = "random_rotate"
     return transform
 

@@ -106,7 +106,10 @@ def invert(model: nn.Module, images: torch.Tensor, layer: str, *, restarts: int 
     param = PixelImage(image=start.clamp(0, 1), batch=n * restarts)     # ascend moves it to the device
     lr_display = lr * stats.scale ** 2 * 3 * h * w          # lr in y = x / B_total coordinates
     objective = feature_match(layer, target)
-    regularizers = [p for p in (alpha_penalty(alpha_weight, stats, alpha), tv_penalty(tv, stats, beta))
+    # The penalties read the mean colour at every step, so it waits beside the features, on the
+    # model's device: a copy there per step would make the host wait for a GPU at every step.
+    near = ImageStats(stats.mean.to(target.device), stats.scale)
+    regularizers = [p for p in (alpha_penalty(alpha_weight, near, alpha), tv_penalty(tv, near, beta))
                     if p.weight > 0]
     for frame in ascend(model, objective, param=param, steps=steps, every=every, regularizers=regularizers,
                         optimizer=optimizer or paper_momentum(lr_display, steps), redirect_steps=0,
