@@ -88,11 +88,13 @@ class _DirectionStep(UpdateRule):
 
     def __init__(self, params, alpha, direction):
         super().__init__(params)
+        if isinstance(alpha, torch.Tensor):       # one step size per image, cast once to the images' dtype
+            alpha = _per_image(alpha.to(self.params[0]), self.params[0])
         self.alpha, self.direction = alpha, direction
 
     def update(self, p, grad):
-        if isinstance(self.alpha, torch.Tensor):                    # one step size per image
-            p.addcmul_(self.direction(grad), _per_image(self.alpha.to(p), p), value=-1)
+        if isinstance(self.alpha, torch.Tensor):
+            p.addcmul_(self.direction(grad), self.alpha, value=-1)
         else:
             p.add_(self.direction(grad), alpha=-self.alpha)
 
