@@ -94,3 +94,28 @@ def wait_for(condition, timeout: float = 90.0) -> None:
     while not condition():
         assert time.time() < end, "timed out"
         time.sleep(0.02)
+
+
+# --- live explorers, driven without a browser -------------------------------------------------
+
+def show(explorer) -> None:
+    """What displaying an explorer in a notebook calls (ipywidgets 8 or 7), without a notebook."""
+    if hasattr(type(explorer), "_repr_mimebundle_"):
+        explorer._repr_mimebundle_()
+    else:
+        explorer._shown()            # ipywidgets 7's display would need a running IPython
+
+
+def page_tick(explorer) -> None:
+    """What the page does after each ping: its link copies ping into pong and sends it back."""
+    explorer._pong.value = explorer._ping.value
+
+
+def drive(explorer, until, *, slices: int = 10_000) -> None:
+    """Run slices, as the page would ask for them, until ``until()`` holds."""
+    for _ in range(slices):
+        if until():
+            return
+        assert explorer.running, "the run ended before the condition held"
+        page_tick(explorer)
+    assert until(), f"not reached in {slices} slices"

@@ -6,7 +6,8 @@ import torch
 
 from vizlab.attribution import gradcam, saliency
 from vizlab.attribution.display import METHODS, attribution_map, normalize_map, overlay
-from vizlab.widgets.attribution import PREDICTED, AttributionExplorer, default_images
+from vizlab.widgets.attribution import PREDICTED, AttributionExplorer
+from vizlab.widgets.common import default_images
 from vizlab.widgets.image_choice import uploaded_files
 
 

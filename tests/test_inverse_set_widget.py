@@ -3,7 +3,7 @@ moving the band restarts it, Stop stops it, and the model is left as it was."""
 
 import pytest
 
-from tests.conftest import assert_unchanged, snapshot, wait_for
+from conftest import assert_unchanged, snapshot, drive, show
 from vizlab.widgets.inverse_set import InverseSetExplorer, histogram_svg
 
 
@@ -11,7 +11,6 @@ from vizlab.widgets.inverse_set import InverseSetExplorer, histogram_svg
 @pytest.fixture
 def explorer(shapenet):
     w = InverseSetExplorer(shapenet, layer="conv3", unit=0, n=4, K=4)
-    w.debounce_s = 0.05
     yield w
     w.stop()
     w.wait()
@@ -29,8 +28,8 @@ def test_the_band_starts_at_the_datasets_top_percentiles_with_act_max_beyond(exp
 
 def test_displaying_starts_it_and_every_sample_shown_is_in_the_band(explorer, shapenet):
     before = snapshot(shapenet)
-    explorer._repr_mimebundle_()
-    wait_for(lambda: explorer.runs_started == 1)
+    show(explorer)
+    drive(explorer, lambda: explorer.runs_started == 1)
     explorer.wait(120)
     low, high = explorer.first.band.value
     assert "4 samples, every one inside" in explorer.status.value
@@ -43,12 +42,12 @@ def test_displaying_starts_it_and_every_sample_shown_is_in_the_band(explorer, sh
 def test_moving_the_band_restarts_and_stop_stops(explorer, shapenet):
     before = snapshot(shapenet)
     explorer.n.value = 64
-    wait_for(lambda: explorer.runs_started == 1 and explorer.frames_shown > 0)
+    drive(explorer, lambda: explorer.runs_started == 1 and explorer.frames_shown > 0)
     low, high = explorer.first.band.value
     explorer.first.band.value = (low - 0.5, high - 0.5)
-    wait_for(lambda: explorer.runs_started == 2)
+    drive(explorer, lambda: explorer.runs_started == 2)
     shown = explorer.frames_shown
-    wait_for(lambda: explorer.frames_shown > shown)
+    drive(explorer, lambda: explorer.frames_shown > shown)
     explorer.stop_button.click()
     explorer.wait(30)
     assert not explorer.running and "stopped by request" in explorer.status.value

@@ -1,32 +1,27 @@
 """The saliency explorer, headless: it computes on display and when a control moves, its maps
 are exactly vizlab's saliency and SmoothGrad, and the model is left as it was."""
 import io
-import time
 
 import pytest
 import torch
 
-from tests.conftest import assert_unchanged, snapshot, wait_for
+from conftest import assert_unchanged, snapshot, drive, show
 from vizlab.attribution import saliency, smoothgrad
 from vizlab.widgets.attribution import PREDICTED
-from vizlab.widgets.live import grey_png
+from vizlab.widgets.common import grey_png
 from vizlab.widgets.saliency import CHUNK, SaliencyExplorer
 
 
 @pytest.fixture
 def explorer(shapenet):
     w = SaliencyExplorer(shapenet, samples=4)
-    w.debounce_s = 0.02
+    w.slice_s = 0                                           # one frame per slice: every frame is shown
     yield w
-    for _ in range(2):                                      # also a restart the debounce timer began
-        w.stop()
-        w.wait()
-        time.sleep(0.05)
-
+    w.stop()
 
 
 def settle(explorer, runs):
-    wait_for(lambda: explorer.runs_started >= runs)
+    drive(explorer, lambda: explorer.runs_started >= runs)
     explorer.wait()
 
 
@@ -39,7 +34,7 @@ def test_it_shows_grey_then_smoothgrad_when_displayed(explorer, shapenet):
     before = snapshot(shapenet)
     assert explorer.map_view.value == grey_png() and explorer.runs_started == 0
     assert explorer.target.value == PREDICTED and explorer.top5.value.count("<tr>") == 5
-    explorer._repr_mimebundle_()
+    show(explorer)
     settle(explorer, 1)
     image, predicted = current(explorer)
     expected = smoothgrad(shapenet, image, predicted, samples=4, noise=0.15,
@@ -92,7 +87,7 @@ def test_an_uploaded_png_becomes_the_current_image(explorer):
 
 def test_stop_ends_smoothgrad_between_batches(explorer):
     explorer.samples.value = 100
-    wait_for(lambda: explorer.frames_shown >= 1)
+    drive(explorer, lambda: explorer.frames_shown >= 1)
     explorer.stop()
     explorer.wait()
     assert explorer.frames_shown < 4 and not explorer.running

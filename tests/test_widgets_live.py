@@ -1,101 +1,161 @@
-"""The live-explorer mechanism: starts on display, restarts once per burst of changes, stops."""
+"""The live-explorer mechanism: slices on the main thread, each asked for by the page; starts on
+display, restarts once per burst of changes, stops within a slice, never starts a thread."""
 import threading
 import time
 
 import ipywidgets as widgets
+import pytest
 
-from vizlab.widgets.live import LiveExplorer, grey_png
-from conftest import wait_for
+from vizlab.widgets.common import grey_png
+from vizlab.widgets.live import LiveExplorer
+from conftest import page_tick, show
 
 
 class Counter(LiveExplorer):
-    """Counts to ``n`` slowly, one frame per step, polling stop like the loop does."""
-    debounce_s = 0.05
+    """Counts to ``n``, one frame per 5 ms: a slice of 50 ms holds several frames."""
 
     def __init__(self):
         super().__init__()
-        self.n = widgets.IntSlider(5, min=1, max=50)
+        self.n = widgets.IntSlider(5, min=1, max=500)
         self.watch(self.n)
-        self.shown = []
-        self.finished = threading.Event()
+        self.shown, self.finished, self.closed = [], 0, 0
 
-    def frames(self, stop):
-        for i in range(self.n.value):
-            if stop():
-                return
-            time.sleep(0.01)
-            yield i
-        self.finished.set()
+    def frames(self):
+        try:
+            for i in range(self.n.value):
+                time.sleep(0.005)
+                yield i
+            self.finished += 1
+        finally:
+            self.closed += 1
 
     def show(self, frame):
         self.shown.append(frame)
 
 
-
-def test_it_starts_when_displayed():
+def test_it_starts_when_displayed_and_the_page_asks_for_each_slice():
     w = Counter()
-    assert w.runs_started == 0
-    w._repr_mimebundle_()
-    wait_for(lambda: w.finished.is_set())
-    assert w.runs_started == 1 and w.shown == [0, 1, 2, 3, 4]
+    w.n.value = 40
+    assert w.runs_started == 0 and w.slices_run == 0        # a change before display: due, not run
+    show(w)
+    assert w.slices_run == 0 and w.running                   # nothing runs until the page asks
+    page_tick(w)
+    assert w.runs_started == 1 and w.slices_run == 1 and 0 < len(w.shown) == 1
+    first = w.shown[-1]
+    assert 3 <= first < 39                                    # a slice of ~50 ms: several frames, shown once
+    page_tick(w)
+    assert w.slices_run == 2 and w.shown[-1] > first
+    w.wait()
+    assert w.shown[-1] == 39 and w.finished == 1 and not w.running
+    assert not w.run_button.disabled and w.stop_button.disabled
+
+
+def test_only_the_newest_ping_runs_a_slice():
+    """Answers to older pings (queued while a cell ran, or from a second page) are ignored, so a
+    long cell is followed by one slice, not a burst."""
+    w = Counter()
+    w.n.value = 200
+    stale = w._ping.value
+    w.run()                                                  # a newer ping
+    for _ in range(5):
+        w._pong.value = stale                                 # old answers
+        stale -= 1
+    assert w.slices_run == 0
+    answer = w._ping.value
+    w._pong.value = answer
+    w._pong.value = answer                                    # the same answer twice (two pages): one slice
+    assert w.slices_run == 1
+    w.stop()
 
 
 def test_a_burst_of_changes_restarts_once():
     w = Counter()
     for value in range(10, 30):
         w.n.value = value
-    wait_for(lambda: w.finished.is_set())
     w.wait()
-    assert w.runs_started == 1 and w.shown == list(range(29))
+    assert w.runs_started == 1 and w.shown[-1] == 28 and w.finished == 1
 
 
-def test_stop_ends_the_run_and_cancels_a_pending_restart():
+def test_a_change_while_running_ends_the_run_at_once_and_starts_one_new_run():
     w = Counter()
-    w.n.value = 50
-    wait_for(lambda: w.running)
-    w.stop()
+    w.n.value = 400
+    page_tick(w)
+    assert w.running and w.closed == 0
+    w.n.value = 30
+    assert w.closed == 1                                      # the old generator is closed before any slice
     w.wait()
-    assert not w.running and len(w.shown) < 50
+    assert w.runs_started == 2 and w.shown[-1] == 29
+
+
+def test_stop_ends_the_run_within_a_slice_and_cancels_a_due_restart():
+    w = Counter()
+    w.n.value = 400
+    page_tick(w)
+    w.stop()
+    assert not w.running and w.closed == 1 and w.shown[-1] < 399
+    assert "stopped by request" in w.status.value
     assert not w.run_button.disabled and w.stop_button.disabled
+    shown = len(w.shown)
+    page_tick(w)                                              # a tick already on its way does nothing
+    assert len(w.shown) == shown
     w.n.value = 40
-    w.stop()                                     # before the debounce fires
-    time.sleep(0.2)
-    assert w.runs_started == 1
+    w.stop()                                                  # before the page asked for a slice
+    page_tick(w)
+    assert w.runs_started == 1 and len(w.shown) == shown
 
 
 def test_an_error_in_a_run_is_shown_in_the_status_line():
     class Broken(Counter):
-        def frames(self, stop):
+        def frames(self):
             raise ValueError("layer 'x' is unknown")
             yield
     w = Broken()
     w.run()
     w.wait()
-    assert "layer &#x27;x&#x27; is unknown" in w.status.value and not w.run_button.disabled
+    assert "layer &#x27;x&#x27; is unknown" in w.status.value and not w.run_button.disabled and not w.running
+
+
+def test_an_interrupt_in_a_slice_closes_the_run_and_reaches_the_caller():
+    class Interrupted(Counter):
+        def frames(self):
+            try:
+                yield 0
+                raise KeyboardInterrupt
+            finally:
+                self.closed += 1
+    w = Interrupted()
+    w.run()
+    with pytest.raises(KeyboardInterrupt):
+        w.wait()
+    assert w.closed == 1 and not w.running and "interrupted" in w.status.value and not w.run_button.disabled
+
+
+def test_no_thread_is_ever_started():
+    before = set(threading.enumerate())
+    w = Counter()
+    show(w)
+    page_tick(w)
+    w.n.value = 300
+    page_tick(w)
+    w.stop()
+    w.run()
+    w.wait()
+
+    class Broken(Counter):
+        def frames(self):
+            raise RuntimeError("no")
+    b = Broken()
+    show(b)
+    b.wait()
+    assert set(threading.enumerate()) == before
+
+
+def test_the_clock_counters_are_in_the_layout_row():
+    w = Counter()
+    assert w._ping in w.buttons.children and w._pong in w.buttons.children
+    assert w._ping.layout.display == "none" and w._pong.layout.display == "none"
+    assert w._link.source == (w._ping, "value") and w._link.target == (w._pong, "value")
 
 
 def test_the_placeholder_is_a_real_png():
     assert grey_png()[:4] == b"\x89PNG"
-
-
-def test_wait_right_after_a_restart_never_joins_an_unstarted_thread():
-    w = Counter()
-    for value in range(6, 30):
-        w.n.value = value
-        w.run()
-        w.wait()
-    assert w.runs_started >= 24                  # (and no 'cannot join thread before it is started')
-
-
-def test_a_run_stopped_before_its_first_frame_shows_no_error():
-    class FailsWhenStopped(Counter):
-        def frames(self, stop):
-            while not stop():
-                time.sleep(0.005)
-            raise RuntimeError("the run ended before its first frame")
-            yield
-    w = FailsWhenStopped()
-    w.run()
-    w.stop()
-    w.wait()
-    assert "Error" not in w.status.value

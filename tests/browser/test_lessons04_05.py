@@ -22,7 +22,7 @@ def explorer_images(page) -> list[str]:
 
 
 def wait_for_new_map(page, old: str, timeout: float = 20) -> str:
-    """The explorer's map once it differs from `old` (a live explorer redraws after a debounce)."""
+    """The explorer's map once it differs from `old` (a live explorer redraws at its next slice)."""
     end = time.time() + timeout
     while (current := explorer_images(page)[1]) == old:
         assert time.time() < end, f"the map did not change within {timeout} s"

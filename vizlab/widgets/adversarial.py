@@ -16,9 +16,9 @@ import torch
 
 from ..adversarial.attacks import LEAST_LIKELY, Attack, attack_frames
 from ..adversarial.plot import magnified
-from .attribution import default_images
 from .image_choice import ImageChoice
-from .live import LiveExplorer, grey_png
+from .common import default_images, grey_png
+from .live import LiveExplorer
 from .render import image_png
 
 WIDTH = 192
@@ -66,7 +66,7 @@ class AdversarialExplorer(ImageChoice, LiveExplorer):
             widgets.HBox([self.image, self.upload]),
             widgets.HBox([self.method, self.target]),
             widgets.HBox([self.eps, self.steps]),
-            widgets.HBox([self.run_button, self.stop_button]),
+            self.buttons,
             widgets.HBox([titled("original", self.original_view), titled(self.factor, self.perturbation_view),
                           titled("adversarial", self.adversarial_view)]),
             widgets.HBox([self.before, self.after]),
@@ -99,8 +99,8 @@ class AdversarialExplorer(ImageChoice, LiveExplorer):
             logits = self.model(image[None].to(next(self.model.parameters()).device)).cpu()
         self.before.value = top5_html("before", logits[0], self.class_names)
 
-    def frames(self, stop):
-        return attack_frames(self.model, self.current_image, None, self.settings(), every=1, stop=stop)
+    def frames(self):
+        return attack_frames(self.model, self.current_image, None, self.settings(), every=1)
 
     def show(self, frame) -> None:
         image, adversarial = self.current_image, frame.adversarial[0]
@@ -115,7 +115,7 @@ class AdversarialExplorer(ImageChoice, LiveExplorer):
         k = int(probs.argmax())
         text = f"step {frame.step}/{frame.steps}: {_name(k, self.class_names)} ({probs[k]:.1%})"
         text += f" ({frame.message})" if frame.message else ""
-        self.status.value = html.escape(text)
+        self.say(text)
         self.last_frame = frame
         self.frames_shown += 1
 

@@ -3,14 +3,12 @@
 ``AscentExplorer(model)`` (or ``AscentExplorer({"shapenet": m1, "alexnet": m2})``): pick a
 layer, a unit and what to maximize; the image forms in the preview while the score curve
 climbs. It is live (``LiveExplorer``): the run starts as soon as the explorer is shown, and
-moving any control restarts it with the new settings (debounced). Run restarts it, Stop ends it
-within one step. Before the first frame the preview is neutral grey.
+moving any control restarts it with the new settings (once per burst of changes). Run restarts
+it, Stop ends it within one slice. Before the first frame the preview is neutral grey.
 
 The widget only edits a ``vizlab.ascent.Recipe`` and shows the loop's frames.
 """
 from __future__ import annotations
-
-import html
 
 import ipywidgets as widgets
 import torch
@@ -19,7 +17,8 @@ from .. import checks
 from ..ascent.recipes import KINDS, Recipe, run_recipe
 from ..images import image_grid
 from ..probe import list_layers
-from .live import LiveExplorer, grey_png
+from .common import grey_png, score_curve_svg
+from .live import LiveExplorer
 from .render import image_png
 
 PREVIEW_PX = 256
@@ -60,7 +59,7 @@ class AscentExplorer(LiveExplorer):
         self.preview = widgets.Image(value=grey_png(), format="png", width=PREVIEW_PX, height=PREVIEW_PX)
         self.curve = widgets.HTML()
         self.progress = widgets.IntProgress(0, min=0, max=steps, description="step 0")
-        self.status.value = "Starts when shown; move any control to restart."
+        self.say("Starts when shown; move any control to restart.")
 
         self._update_model()
         _check_start(self, layer, unit, steps, size)  # refuse rather than let the sliders clamp
@@ -83,7 +82,7 @@ class AscentExplorer(LiveExplorer):
         regularize = widgets.VBox([self.transforms, widgets.HBox([self.use_l2, self.l2]),
                                    widgets.HBox([self.use_tv, self.tv]), widgets.HBox([self.use_blur, self.blur])])
         view = widgets.HBox([self.preview, widgets.VBox([self.curve, self.progress])])
-        return [widgets.HBox([what, how]), regularize, widgets.HBox([self.run_button, self.stop_button]),
+        return [widgets.HBox([what, how]), regularize, self.buttons,
                 view, self.status]
 
     # --- controls -------------------------------------------------------------------------------
@@ -124,13 +123,13 @@ class AscentExplorer(LiveExplorer):
                       tv=self.tv.value if self.use_tv.value else 0.0,
                       blur=self.blur.value if self.use_blur.value else 0.0, every=4)
 
-    # --- running (LiveExplorer calls these on its background thread) --------------------------
-    def frames(self, stop):
+    # --- running (LiveExplorer calls these, one slice at a time) -------------------------------
+    def frames(self):
         """The loop's frames for the current settings."""
         recipe = self.recipe()
         self.scores, self.frames_shown = [], 0
         self.progress.max = recipe.steps
-        return run_recipe(self.current_model, recipe, stop=stop)
+        return run_recipe(self.current_model, recipe)
 
     def show(self, frame) -> None:
         images = frame.images
@@ -139,9 +138,8 @@ class AscentExplorer(LiveExplorer):
         self.scores.append(frame.score)
         self.curve.value = score_curve_svg(self.scores, frame.steps)
         self.progress.value, self.progress.description = frame.step, f"step {frame.step}"
-        colour = "#b00" if frame.status == "nan" else "#333"
-        text = frame.message or f"step {frame.step}/{frame.steps}: score {frame.score:.3f}"
-        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+        self.say(frame.message or f"step {frame.step}/{frame.steps}: score {frame.score:.3f}",
+                 alarm=frame.status == "nan")
         self.frames_shown += 1
 
 
@@ -155,16 +153,3 @@ def _check_start(explorer: AscentExplorer, layer, unit, steps, size) -> None:
         checks.integer(value, name, minimum=control.min, maximum=control.max,
                        hint=f" (the slider's range; multiples of {control.step})")
 
-
-def score_curve_svg(scores: list[float], steps: int, *, width: int = 260, height: int = 120) -> str:
-    """A tiny inline SVG line of the score per frame (no plotting library: cheap every frame)."""
-    if not scores:
-        return ""
-    low, high = min(scores), max(scores)
-    span = (high - low) or 1.0
-    n = max(len(scores) - 1, 1)
-    points = " ".join(f"{4 + (width - 8) * i / n:.1f},{height - 14 - (height - 24) * (s - low) / span:.1f}"
-                      for i, s in enumerate(scores))
-    return (f"<svg width='{width}' height='{height}' style='border:1px solid #ccc'>"
-            f"<polyline fill='none' stroke='#1f77b4' stroke-width='2' points='{points}'/>"
-            f"<text x='4' y='{height - 2}' font-size='10'>score {low:.2f} .. {high:.2f}</text></svg>")

@@ -8,29 +8,12 @@ import torch
 
 from ..attribution.display import METHODS, NEEDS_LAYER, attribution_map, colorize, overlay
 from ..attribution.gradcam import default_layer
-from ..data.shapes import CLASSES, make_shapes
-from ..images import sample_image
-from ..probe import list_layers
+from .common import conv_layers, default_images
 from .image_choice import ImageChoice
 from .render import image_png
 
 WIDTH = 256
 PREDICTED = -1  # the class dropdown's value for "the predicted class"
-
-
-def default_images(size: int) -> dict[str, torch.Tensor]:
-    """Six embedded shapes (seed 1, not seen in training) and the built-in photo."""
-    shapes = make_shapes(6, size=size, seed=1)
-    names = [f"shape {i}: {CLASSES[int(k)]}" for i, k in enumerate(shapes.labels)]
-    images = dict(zip(names, shapes.images))
-    images["photo (Grace Hopper)"] = sample_image(size=size)
-    return images
-
-
-def conv_layers(model: torch.nn.Module) -> list[str]:
-    """Layers whose output is a (C, H, W) map larger than 1x1 (dropout aside): the choices for Grad-CAM."""
-    return [info.name for info in list_layers(model) if info.output_shape and len(info.output_shape) == 3
-            and info.output_shape[1] > 1 and info.kind != "Dropout"]
 
 
 class AttributionExplorer(ImageChoice, widgets.VBox):

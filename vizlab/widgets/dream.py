@@ -2,22 +2,20 @@
 
 ``DreamExplorer(model)``: pick an image (embedded shapes drawn large, the photo, or an upload),
 a layer, the number of octaves, steps per octave, step size and jitter; the dream starts as
-soon as the explorer is shown and restarts (debounced) whenever a control moves. Stop ends it
-within one step. A thin view over ``vizlab.deepdream.dream``.
+soon as the explorer is shown and restarts whenever a control moves. Stop ends it within one
+slice. A thin view over ``vizlab.deepdream.dream``.
 """
 from __future__ import annotations
 
-import html
 
 import ipywidgets as widgets
 import torch
 
 from ..deepdream import STEP_SIZE, dream
 from ..images import load_image
-from .ascent import score_curve_svg
-from .attribution import conv_layers, default_images
 from .image_choice import ImageChoice
-from .live import LiveExplorer, grey_png
+from .common import conv_layers, default_images, grey_png, score_curve_svg
+from .live import LiveExplorer
 from .render import image_png
 
 PREVIEW_PX = 320
@@ -50,18 +48,18 @@ class DreamExplorer(ImageChoice, LiveExplorer):
         self.children = [
             widgets.HBox([widgets.VBox([self.image, self.upload, self.layer]),
                           widgets.VBox([self.octaves, self.steps, self.step_size, self.jitter])]),
-            widgets.HBox([self.run_button, self.stop_button]),
+            self.buttons,
             widgets.HBox([self.preview, widgets.VBox([widgets.HTML("<b>1/2 ||a||^2</b>"), self.curve])]),
             self.status,
         ]
 
 
 
-    def frames(self, stop):
+    def frames(self):
         self.scores = []
         return dream(self.model, self.images[self.image.value], self.layer.value, octaves=self.octaves.value,
                      steps=self.steps.value, step_size=self.step_size.value, jitter=self.jitter.value,
-                     every=1, stop=stop)
+                     every=1)
 
     def show(self, frame) -> None:
         picture = frame.images[0]
@@ -70,6 +68,5 @@ class DreamExplorer(ImageChoice, LiveExplorer):
         self.curve.value = score_curve_svg(self.scores, frame.steps)
         text = frame.message or (f"octave {frame.octave + 1}/{frame.octaves} "
                                  f"({picture.shape[-2]}x{picture.shape[-1]} px), step {frame.step}/{frame.steps}")
-        colour = "#b00" if frame.status == "nan" else "#333"
-        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+        self.say(text, alarm=frame.status == "nan")
         self.frames_shown += 1

@@ -21,7 +21,8 @@ from ..ascent.recipes import make_objective
 from ..data import make_shapes
 from ..inverse_set import neuron_profile, predictions, sample_inverse_set
 from ..probe import list_layers
-from .live import LiveExplorer, grey_png
+from .common import grey_png
+from .live import LiveExplorer
 from .render import image_png
 
 KINDS = ("channel", "neuron", "class")
@@ -99,7 +100,7 @@ class InverseSetExplorer(LiveExplorer):
                    self.generator)
         self.children = [self.first.controls(), self.use_second, self.second.box,
                          widgets.HBox([self.n, self.K, self.generator]),
-                         widgets.HBox([self.run_button, self.stop_button]), self.status, self.grid]
+                         self.buttons, self.status, self.grid]
 
     def _toggle_second(self, on: bool) -> None:
         if on and self.second.profile is None:
@@ -114,12 +115,12 @@ class InverseSetExplorer(LiveExplorer):
     def pickers(self) -> list[NeuronPicker]:
         return [self.first, self.second] if self.use_second.value else [self.first]
 
-    def frames(self, stop):
+    def frames(self):
         pickers = self.pickers()
         self._shown = -1
         return sample_inverse_set(self.model, [p.objective() for p in pickers], [p.band.value for p in pickers],
                                   n=self.n.value, K=self.K.value, generator=self.generator.value, seed=0,
-                                  stop=stop, every=5)
+                                  every=5)
 
     def show(self, frame) -> None:
         self.frames_shown += 1
@@ -131,9 +132,8 @@ class InverseSetExplorer(LiveExplorer):
             names = predictions(self.model, frame.accepted)
             self.grid.value = sample_grid_html(frame.accepted, frame.activations, names)
             self.grids_shown += 1
-        colour = "#b00" if frame.status in ("unreachable", "incomplete") else "#333"
-        text = frame.message or f"step {frame.step}: {accepted} of {frame.n} samples in the band"
-        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+        self.say(frame.message or f"step {frame.step}: {accepted} of {frame.n} samples in the band",
+                 alarm=frame.status in ("unreachable", "incomplete"))
 
 
 def sample_grid_html(images, values, names, *, scale: int = 2) -> str:

@@ -2,12 +2,11 @@
 
 ``InversionExplorer(model)``: pick an image (embedded shapes, the photo, or an upload), a layer,
 the regularizer strengths and the number of restarts; the inversion starts as soon as the
-explorer is shown and restarts (debounced) whenever a control moves. Stop ends it within one
-step. A thin view over ``vizlab.inversion.invert``.
+explorer is shown and restarts whenever a control moves. Stop ends it within one
+slice. A thin view over ``vizlab.inversion.invert``.
 """
 from __future__ import annotations
 
-import html
 
 import ipywidgets as widgets
 import torch
@@ -15,10 +14,9 @@ import torch
 from ..images import image_grid
 from ..inversion import image_error, invert, shapes_statistics, tv_for_layer
 from ..probe import layer_names
-from .ascent import score_curve_svg
-from .attribution import default_images
 from .image_choice import ImageChoice
-from .live import LiveExplorer, grey_png
+from .common import default_images, grey_png, score_curve_svg
+from .live import LiveExplorer
 from .render import image_png
 
 PREVIEW_PX = 256
@@ -54,7 +52,7 @@ class InversionExplorer(ImageChoice, LiveExplorer):
         self.children = [
             widgets.HBox([widgets.VBox([self.image, self.upload, self.layer]),
                           widgets.VBox([self.tv, self.alpha, self.restarts, self.steps])]),
-            widgets.HBox([self.run_button, self.stop_button]),
+            self.buttons,
             widgets.HBox([titled("original", self.original), titled("reconstructions", self.preview),
                           titled("feature error", self.curve)]),
             self.status,
@@ -67,20 +65,19 @@ class InversionExplorer(ImageChoice, LiveExplorer):
         picture = self.images[self.image.value]
         self.original.value = image_png(picture, scale=max(1, PREVIEW_PX // 2 // picture.shape[-1]))
 
-    def frames(self, stop):
+    def frames(self):
         self.errors = []
         return invert(self.model, self.images[self.image.value], self.layer.value, restarts=self.restarts.value,
                       steps=self.steps.value, tv=self.tv.value, alpha_weight=self.alpha.value,
-                      every=max(1, self.steps.value // 40), stop=stop)
+                      every=max(1, self.steps.value // 40))
 
     def show(self, frame) -> None:
         picture = image_grid(frame.images, nrow=2) if frame.images.shape[0] > 1 else frame.images[0]
         self.preview.value = image_png(picture, scale=max(1, PREVIEW_PX // picture.shape[-1]))
         self.errors.append(frame.terms["feature_error"])
-        self.curve.value = score_curve_svg(self.errors, frame.steps).replace("score", "error")
+        self.curve.value = score_curve_svg(self.errors, frame.steps, label="error")
         original = self.images[self.image.value][None]
         err = float(image_error(frame.images, original.expand_as(frame.images), shapes_statistics()).mean())
         text = frame.message or f"step {frame.step}/{frame.steps}"
-        self.status.value = html.escape(f"{text}: feature error {frame.terms['feature_error']:.4f}, "
-                                        f"image error {err:.3f}")
+        self.say(f"{text}: feature error {frame.terms['feature_error']:.4f}, image error {err:.3f}")
         self.frames_shown += 1

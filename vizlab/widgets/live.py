@@ -1,130 +1,186 @@
-"""What every explorer that runs an optimization shares: it is live.
+"""What every explorer that runs an optimization shares: it is live, on the kernel's main thread.
 
 * It starts as soon as it is shown (no "press Run" before anything happens).
-* Moving any watched control restarts the run with the new settings, *debounced*: dragging a
-  slider through twenty values starts one run, ``debounce_s`` after the last change.
-* Stop ends the run within one step of the loop (the loop polls the stop flag before each step).
-* The run happens on a background thread: while a cell or a callback runs on the kernel's main
-  thread, the kernel handles no widget messages, so Stop could not be pressed and the next cells
-  could not run. (Probes see only their own forward pass, so the next cells may use the same
-  model meanwhile.)
-* An error is shown in the widget's status line, not lost in a log.
+* Moving a watched control restarts the run with the new settings, once per burst of changes:
+  a cell that sets ten values, or a slider dragged and let go, starts one run.
+* Stop ends the run within one slice (below); so does a new run, or an error, shown in the
+  status line.
 
-A subclass builds its controls, calls ``self.watch(*controls)`` and implements ``frames(stop)``
-(an iterator of frames, polling ``stop()``) and ``show(frame)``.
+How, on every frontend students use (JupyterLab, classic Notebook, Colab, VS Code, Voila;
+ipywidgets 7 and 8): a run is a generator of frames, advanced in *slices* of at most
+``slice_s`` seconds, each on the kernel's main thread, and **the page asks for every slice**.
+After a slice the kernel sets a counter, ``ping``; a link that lives in the page (``jsdlink``)
+copies it into a second counter, ``pong``, and sends that back. The message joins the kernel's
+queue behind whatever came meanwhile (a Stop click, a slider, the student's next cell), and
+its handler runs the next slice. So:
+
+* the kernel does one thing at a time: a cell never runs beside the explorer, and waits at
+  most one slice for it; while a cell runs, the explorer waits, then goes on;
+* only the pong of the newest ping runs a slice, and there is one ping outstanding at a time,
+  so a long cell is followed by one slice, never by a burst of catch-up;
+* between two slices the generator is suspended at a frame, where vizlab's loops hold no hook
+  on the model and leave grad mode as they found it: the next cell meets the model as it was.
+
+Why not a background thread: Colab never shows widget updates sent from one
+(googlecolab/colabtools#3373). Why not a ``Play`` timer: ipywidgets 7, Colab's, cannot start
+one from the kernel (only its button does), and its ticks queue up while the kernel is busy.
+
+Without a page (a script, a test, nbval) nothing asks for slices: ``wait()`` runs them to the
+end, deterministically.
+
+A subclass builds its controls, calls ``self.watch(*controls)`` and implements ``frames()`` (an
+iterator of frames for the current settings) and ``show(frame)``; ``say(text)`` writes the
+status line.
 """
 from __future__ import annotations
 
 import html
-import threading
+import time
 
 import ipywidgets as widgets
 
-GREY_PNG_PX = 64
-
-
-def grey_png(px: int = GREY_PNG_PX) -> bytes:
-    """A neutral grey square: what a preview shows before its first frame (never a broken icon)."""
-    import torch
-
-    from .render import image_png
-    return image_png(torch.full((3, px, px), 0.5))
 
 
 class LiveExplorer(widgets.VBox):
-    """A VBox that runs ``frames`` on a background thread: starts on display, restarts on change."""
+    """A VBox that runs ``frames()`` in page-clocked slices: starts on display, restarts on change."""
 
-    debounce_s = 0.3
+    slice_s = 0.05   # at most this long per slice: what Stop, a slider or a cell may wait
 
     def __init__(self, children=(), **kwargs):
         super().__init__(children, **kwargs)
-        self._worker: threading.Thread | None = None
-        self._stop_event = threading.Event()
-        self._timer: threading.Timer | None = None
-        self._lock = threading.Lock()
+        self._frames = None              # the run in progress: an iterator of frames, or None
+        self._restart = False            # a (re)start is due at the next slice
         self.runs_started = 0
+        self.slices_run = 0
         self.run_button = widgets.Button(description="Run", button_style="success", icon="play")
         self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
         self.status = widgets.HTML("")
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
+        # The page's clock: ping -> (a link in the page) -> pong -> the next slice.
+        self._ping = widgets.IntText(0, layout=widgets.Layout(display="none"))
+        self._pong = widgets.IntText(0, layout=widgets.Layout(display="none"))
+        self._link = widgets.jsdlink((self._ping, "value"), (self._pong, "value"))
+        self._pong.observe(self._on_pong, names="value")
+        # Run, Stop and the clock's two counters: every explorer's layout shows this row, so the
+        # counters' models exist in every page that shows the explorer.
+        self.buttons = widgets.HBox([self.run_button, self.stop_button, self._ping, self._pong])
 
     # --- what a subclass provides --------------------------------------------------------------
-    def frames(self, stop):
-        """The frames of one run with the current settings; ``stop()`` says when to end."""
+    def frames(self):
+        """The frames of one run with the current settings."""
         raise NotImplementedError
 
     def show(self, frame) -> None:
         raise NotImplementedError
 
+    def say(self, text: str, *, alarm: bool = False) -> None:
+        """Write ``text`` (plain text, escaped here) in the status line; red when ``alarm``."""
+        colour = "#b00" if alarm else "#333"
+        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+
     # --- wiring ---------------------------------------------------------------------------------
     def watch(self, *controls) -> None:
-        """Restart the run (debounced) whenever one of ``controls`` changes value."""
+        """Restart the run whenever one of ``controls`` changes value (once per burst)."""
         for control in controls:
-            control.observe(lambda _: self.restart_soon(), names="value")
+            control.observe(lambda _: self.run(), names="value")
 
-    def restart_soon(self) -> None:
-        """Restart ``debounce_s`` after the last call: a dragged slider starts one run, not twenty."""
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = threading.Timer(self.debounce_s, self.run)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if not self.running:
-            self.restart_soon()                          # live: a shown explorer starts by itself
-        return bundle
-
-    if hasattr(widgets.VBox, "_ipython_display_"):       # ipywidgets 7 (Colab) displays this way
+    if hasattr(widgets.VBox, "_repr_mimebundle_"):       # ipywidgets 8
+        def _repr_mimebundle_(self, **kwargs):
+            bundle = super()._repr_mimebundle_(**kwargs)
+            self._shown()
+            return bundle
+    else:                                                # ipywidgets 7 (Colab)
         def _ipython_display_(self, **kwargs):
             super()._ipython_display_(**kwargs)
-            if not self.running:
-                self.restart_soon()
+            self._shown()
+
+    def _shown(self) -> None:
+        if not self.running:
+            self.run()                                   # live: a shown explorer starts by itself
+        else:
+            self._ask_page()                             # a page shown again: resume its clock
 
     # --- running --------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self._worker is not None and self._worker.is_alive()
+        """A run is in progress or due to start."""
+        return self._frames is not None or self._restart
 
     def run(self) -> None:
-        """Start a run with the current settings, cancelling any run in progress (and a restart
-        still pending: this run already has the newest settings)."""
-        self.stop()
-        self.wait()
-        with self._lock:
-            self._stop_event = stop = threading.Event()
-            self.run_button.disabled, self.stop_button.disabled = True, False
-            worker = threading.Thread(target=self._work, args=(stop,), daemon=True)
-            worker.start()
-            self._worker = worker                        # only a started thread: wait() may join it
-            self.runs_started += 1
+        """(Re)start with the current settings at the next slice; a run in progress ends now."""
+        self._close()
+        self._restart = True
+        self.run_button.disabled, self.stop_button.disabled = True, False
+        self._ask_page()
 
-    def stop(self, *, cancel_pending: bool = True) -> None:
-        """End the running optimization before its next step (and any restart still pending)."""
-        with self._lock:
-            if cancel_pending and self._timer is not None:
-                self._timer.cancel()
-            self._stop_event.set()
+    def stop(self) -> None:
+        """End the run now (between two slices), and any restart still due."""
+        stopped = self._frames is not None
+        self._close()
+        self._restart = False
+        self._idle()
+        if stopped:
+            self.say("stopped by request")
 
     def wait(self, timeout: float | None = 60) -> None:
-        """Block until the current run has ended (for scripts and tests)."""
-        worker = self._worker
-        if worker is not None and worker is not threading.current_thread():
-            worker.join(timeout)
+        """Run the slices until the run has ended (for scripts and tests: no page needed)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.running:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"the explorer was still running after {timeout} s")
+            self.step()
 
-    def _work(self, stop: threading.Event) -> None:
+    def step(self) -> None:
+        """One slice: start a due run, then advance it for at most ``slice_s`` seconds and show
+        its newest frame. The page calls it through ``pong``; ``wait()`` calls it directly.
+        A Ctrl-C in a slice ends the run (its generator closed, the model as it was), says so,
+        and goes on to interrupt whoever called."""
+        if not self.running:
+            return
+        self.slices_run += 1
         try:
-            for frame in self.frames(stop.is_set):
-                if stop.is_set() and getattr(frame, "status", "") == "running":
-                    continue                             # a cancelled run shows nothing more
+            if self._restart:
+                self._restart = False
+                self.runs_started += 1
+                self._frames = iter(self.frames())
+            frame, ended = self._advance()
+            if frame is not None:
                 self.show(frame)
-        except Exception as error:                       # shown in the widget, not a lost log
-            if stop.is_set():
-                return                                   # a run cancelled before its first frame: no error
-            self.status.value = f"<span style='color:#b00'><b>Error:</b> {html.escape(str(error))}</span>"
-        finally:
-            if self._stop_event is stop:                 # not superseded by a newer run
-                self.run_button.disabled, self.stop_button.disabled = False, True
+        except (Exception, KeyboardInterrupt) as error:  # shown in the widget, not a lost log
+            self._close()
+            self._idle()
+            if isinstance(error, KeyboardInterrupt):
+                self.say("interrupted", alarm=True)
+                raise
+            self.say(f"Error: {error}", alarm=True)
+            return
+        if ended:
+            self._close()
+            self._idle()
+        else:
+            self._ask_page()
+
+    def _advance(self):
+        """The newest frame of one slice, and whether the run has ended."""
+        frame, deadline = None, time.monotonic() + self.slice_s
+        for frame in self._frames:
+            if time.monotonic() >= deadline:
+                return frame, False
+        return frame, True
+
+    def _on_pong(self, change) -> None:
+        if change["new"] == self._ping.value and self.running:   # only the newest ping's answer
+            self.step()
+
+    def _ask_page(self) -> None:
+        self._ping.value += 1
+
+    def _close(self) -> None:
+        frames, self._frames = self._frames, None
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()                                      # runs the generator's finally blocks now
+
+    def _idle(self) -> None:
+        self.run_button.disabled, self.stop_button.disabled = False, True

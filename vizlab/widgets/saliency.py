@@ -2,14 +2,13 @@
 compare the plain gradient with SmoothGrad and move its noise and sample-count sliders.
 
 ``SaliencyExplorer(model)`` is a ``LiveExplorer``: it computes the map as soon as it is shown and
-again (debounced) whenever a control moves, on a background thread, so the kernel stays free.
+again whenever a control moves, in short slices on the kernel's main thread (see ``LiveExplorer``).
 SmoothGrad's map is shown as it accumulates, after every batch of noisy copies; the last
 frame is exactly ``smoothgrad(model, image, target, samples=n, noise=sigma)`` with a generator
 seeded with ``seed``. A thin view: every number comes from ``vizlab.attribution``.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -18,9 +17,10 @@ import torch
 from ..attribution.display import colorize, overlay
 from ..attribution.gradients import saliency, smoothgrad
 from ..images import load_image
-from .attribution import PREDICTED, default_images
+from .attribution import PREDICTED
 from .image_choice import ImageChoice
-from .live import LiveExplorer, grey_png
+from .common import default_images, grey_png
+from .live import LiveExplorer
 from .render import image_png
 
 WIDTH = 256
@@ -61,7 +61,7 @@ class SaliencyExplorer(ImageChoice, LiveExplorer):
         self.top5 = widgets.HTML()
         self.image_view, self.map_view, self.overlay_view = (
             widgets.Image(value=grey_png(), format="png", width=WIDTH) for _ in range(3))
-        self.status.value = "Starts when shown; move any control to update the map."
+        self.say("Starts when shown; move any control to update the map.")
 
         self.image.observe(lambda _: self._new_image(), names="value")
         self.method.observe(lambda _: self._enable_sliders(), names="value")
@@ -78,7 +78,7 @@ class SaliencyExplorer(ImageChoice, LiveExplorer):
                 widgets.HBox([self.method, self.noise, self.samples]),
                 widgets.HBox([titled("image", self.image_view), titled("map", self.map_view),
                               titled("overlay", self.overlay_view), self.top5]),
-                widgets.HBox([self.run_button, self.stop_button]), self.status]
+                self.buttons, self.status]
 
     # --- controls -------------------------------------------------------------------------------
 
@@ -108,8 +108,8 @@ class SaliencyExplorer(ImageChoice, LiveExplorer):
     def _name(self, k: int) -> str:
         return self.class_names[k] if k < len(self.class_names) else str(k)
 
-    # --- running (on LiveExplorer's background thread) ------------------------------------------
-    def frames(self, stop):
+    # --- running (LiveExplorer calls these, one slice at a time) -------------------------------
+    def frames(self):
         """The plain gradient's map, or SmoothGrad's running average after every ``CHUNK`` copies."""
         image = self.images[self.image.value][None].to(self._device)   # the device follows the model
         target = self.target.value
@@ -123,8 +123,6 @@ class SaliencyExplorer(ImageChoice, LiveExplorer):
         generator = torch.Generator().manual_seed(self.seed)
         total, done = None, 0
         while done < samples:
-            if stop():
-                return
             k = min(CHUNK, samples - done)
             part = smoothgrad(self.model, image, target, samples=k, noise=noise, generator=generator)[0] * k
             total, done = part if total is None else total + part, done + k
@@ -138,6 +136,5 @@ class SaliencyExplorer(ImageChoice, LiveExplorer):
         self.overlay_view.value = image_png(overlay(image, frame.map), scale=scale)
         what = (f"SmoothGrad, noise {self.noise.value:.2f}: {frame.samples_done}/{frame.samples} samples"
                 if self.method.value == "SmoothGrad" else "plain gradient")
-        self.status.value = html.escape(f"{what} for class {self.target.label}"
-                                        + (" (done)" if frame.status == "done" else ""))
+        self.say(f"{what} for class {self.target.label}" + (" (done)" if frame.status == "done" else ""))
         self.frames_shown += 1
