@@ -107,8 +107,9 @@ def show(explorer) -> None:
 
 
 def page_tick(explorer) -> None:
-    """What the page does after each ping: its link copies ping into pong and sends it back."""
-    explorer._pong.value = explorer._ping.value
+    """What the page does with the newest ping: its link copies it into its pong and sends it back."""
+    channel = explorer._asked % 2
+    explorer._pongs[channel].value = explorer._pings[channel].value
 
 
 def drive(explorer, until, *, slices: int = 10_000) -> None:

@@ -55,15 +55,14 @@ def test_only_the_newest_ping_runs_a_slice():
     long cell is followed by one slice, not a burst."""
     w = Counter()
     w.n.value = 200
-    stale = w._ping.value
+    stale = w._asked
     w.run()                                                  # a newer ping
-    for _ in range(5):
-        w._pong.value = stale                                 # old answers
-        stale -= 1
+    for old in range(stale, stale - 5, -1):
+        w._pongs[old % 2].value = old                         # old answers
     assert w.slices_run == 0
-    answer = w._ping.value
-    w._pong.value = answer
-    w._pong.value = answer                                    # the same answer twice (two pages): one slice
+    answer = w._asked
+    w._pongs[answer % 2].value = answer
+    w._pongs[answer % 2].value = answer                       # the same answer twice (two pages): one slice
     assert w.slices_run == 1
     w.stop()
 
@@ -150,11 +149,19 @@ def test_no_thread_is_ever_started():
     assert set(threading.enumerate()) == before
 
 
-def test_the_clock_counters_are_in_the_layout_row():
+def test_the_clock_counters_are_in_the_layout_row_and_used_in_turn():
     w = Counter()
-    assert w._ping in w.buttons.children and w._pong in w.buttons.children
-    assert w._ping.layout.display == "none" and w._pong.layout.display == "none"
-    assert w._link.source == (w._ping, "value") and w._link.target == (w._pong, "value")
+    for ping, pong, link in zip(w._pings, w._pongs, w._links):
+        assert ping in w.buttons.children and pong in w.buttons.children
+        assert ping.layout.display == pong.layout.display == "none"
+        assert link.source == (ping, "value") and link.target == (pong, "value")
+    w.n.value = 100
+    channels = []
+    for _ in range(4):
+        channels.append(w._asked % 2)
+        page_tick(w)
+    assert channels == [1, 0, 1, 0]
+    w.stop()
 
 
 def test_the_placeholder_is_a_real_png():

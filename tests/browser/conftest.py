@@ -24,7 +24,10 @@ def require_chromium() -> None:
 def jupyter_lab():
     """A JupyterLab server on the repo root; its log is artifacts/browser/jupyterlab.log."""
     require_chromium()  # no point starting a server without a browser
-    lab = start_jupyterlab(REPO_ROOT, log=SCREENSHOTS / "jupyterlab.log")
+    # Colab's behaviour by default: its kernels drop widget messages sent off the main thread.
+    # VIZLAB_BROWSER_KERNEL=normal runs the same tests in an ordinary kernel.
+    colab_like = os.environ.get("VIZLAB_BROWSER_KERNEL", "colab") != "normal"
+    lab = start_jupyterlab(REPO_ROOT, log=SCREENSHOTS / "jupyterlab.log", colab_like=colab_like)
     yield lab
     stop_jupyterlab(lab)
 

@@ -50,6 +50,45 @@ LAB_SETTINGS = {
 }
 
 
+# An IPython startup file that makes a kernel behave as Colab's does for widgets: Colab's page never
+# shows a widget message sent from a thread other than the kernel's main one
+# (googlecolab/colabtools#3373), so this kernel drops them. A widget that updates from a thread
+# then stays frozen in the test exactly as it would for a student on Colab.
+COLAB_LIKE_STARTUP = """
+import importlib
+import threading
+
+
+def _drop_off_main_thread(cls):
+    publish = cls.publish_msg
+
+    def publish_msg(self, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            return publish(self, *args, **kwargs)
+
+    cls.publish_msg = publish_msg
+
+
+for _module, _name in (("ipykernel.comm.comm", "BaseComm"), ("ipykernel.comm.comm", "Comm"),
+                       ("comm.base_comm", "BaseComm")):
+    try:
+        _drop_off_main_thread(getattr(importlib.import_module(_module), _name))
+    except (ImportError, AttributeError):
+        pass
+"""
+
+
+# Colab's kernel (ipykernel 6) has no subshells, so its widget callbacks run on the main thread;
+# JupyterLab's default sends widget messages to a subshell of ipykernel 7, whose thread runs them.
+COLAB_LIKE_SETTINGS = {"@jupyterlab/apputils-extension/kernels-settings": {"commsOverSubshells": "disabled"}}
+
+
+def write_colab_like_startup(ipython_dir: Path) -> None:
+    startup = ipython_dir / "profile_default" / "startup" / "00-colab-like.py"
+    startup.parent.mkdir(parents=True, exist_ok=True)
+    startup.write_text(COLAB_LIKE_STARTUP)
+
+
 @dataclass
 class JupyterLab:
     """A running JupyterLab server."""
@@ -67,17 +106,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_lab_settings(settings_dir: Path) -> None:
-    for plugin, values in LAB_SETTINGS.items():
+def write_lab_settings(settings_dir: Path, extra: dict | None = None) -> None:
+    for plugin, values in {**LAB_SETTINGS, **(extra or {})}.items():
         path = settings_dir / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
 
 
-def start_jupyterlab(root_dir: Path, log: Path, timeout: float = 60) -> JupyterLab:
+def start_jupyterlab(root_dir: Path, log: Path, timeout: float = 60, *, colab_like: bool = True) -> JupyterLab:
     """Start `jupyter lab` serving root_dir and wait until it answers.
 
-    The server's output, kernels' stderr included, goes to `log`.
+    The server's output, kernels' stderr included, goes to `log`. With ``colab_like`` (the
+    default), widget callbacks run on the kernel's main thread and the kernel drops widget
+    messages sent from any other thread, as on Colab.
     """
     home = Path(tempfile.mkdtemp(prefix="vz"))
     # Moving JUPYTER_DATA_DIR only moves the *user* data folder: sys.prefix/share/jupyter,
@@ -94,7 +135,9 @@ def start_jupyterlab(root_dir: Path, log: Path, timeout: float = 60) -> JupyterL
         JUPYTERLAB_SETTINGS_DIR=str(home / "config" / "lab" / "user-settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / "config" / "lab" / "workspaces"),
     )
-    write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
+    write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]), COLAB_LIKE_SETTINGS if colab_like else None)
+    if colab_like:
+        write_colab_like_startup(Path(env["IPYTHONDIR"]))
 
     port = free_port()
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 """Self-test of the browser harness on a small notebook this test writes itself."""
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -85,3 +86,45 @@ def test_harness_drives_widgets_and_catches_callback_errors(page, scratch_notebo
     assert [e for e in errors if e["parent"] == "comm_msg" and "boom" in e["evalue"]], errors
     with pytest.raises(AssertionError, match="boom from a widget callback"):
         assert_no_errors(page)
+
+
+THREADED = """\
+import threading, time
+label = widgets.HTML('start', description='from')
+
+def from_a_thread():
+    label.value = 'thread'
+
+def from_the_main_thread(button):
+    label.value = 'main'
+
+go = widgets.Button(description='main')
+go.on_click(from_the_main_thread)
+display(widgets.VBox([label, go]))
+worker = threading.Thread(target=from_a_thread)
+worker.start()
+worker.join()
+"""
+
+
+@pytest.mark.browser
+def test_the_kernel_drops_widget_messages_sent_off_the_main_thread_as_colab_does(page, tmp_path):
+    """The emulation the live explorers are tested in: a thread's update never reaches the page."""
+    (REPO_ROOT / "artifacts").mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="colab-", dir=REPO_ROOT / "artifacts"))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(THREADED)],
+                                        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                 "language": "python"}})
+    nbformat.write(notebook, folder / "threaded.ipynb")
+    try:
+        open_notebook(page, str((folder / "threaded.ipynb").relative_to(REPO_ROOT)))
+        run_all_cells(page)
+        assert_no_errors(page)
+        label = page.locator(".widget-html-content")
+        label.filter(has_text=re.compile(r"^start$")).wait_for()
+        page.wait_for_timeout(1000)
+        assert label.inner_text().strip() == "start", "a thread's widget update reached the page"
+        click_button(page, "main")
+        label.filter(has_text=re.compile(r"^main$")).wait_for()
+    finally:
+        shutil.rmtree(folder)

@@ -9,10 +9,12 @@
 How, on every frontend students use (JupyterLab, classic Notebook, Colab, VS Code, Voila;
 ipywidgets 7 and 8): a run is a generator of frames, advanced in *slices* of at most
 ``slice_s`` seconds, each on the kernel's main thread, and **the page asks for every slice**.
-After a slice the kernel sets a counter, ``ping``; a link that lives in the page (``jsdlink``)
-copies it into a second counter, ``pong``, and sends that back. The message joins the kernel's
+After a slice the kernel sets a counter, a *ping*; a link that lives in the page (``jsdlink``)
+copies it into a second counter, its *pong*, and sends that back. The message joins the kernel's
 queue behind whatever came meanwhile (a Stop click, a slider, the student's next cell), and
-its handler runs the next slice. So:
+its handler runs the next slice. There are two such pairs, used in turn: a page sends a
+widget's next change only once the kernel has finished with its last one, and the next ping
+goes out while the kernel is still busy with the last pong. So:
 
 * the kernel does one thing at a time: a cell never runs beside the explorer, and waits at
   most one slice for it; while a cell runs, the explorer waits, then goes on;
@@ -20,6 +22,11 @@ its handler runs the next slice. So:
   so a long cell is followed by one slice, never by a burst of catch-up;
 * between two slices the generator is suspended at a frame, where vizlab's loops hold no hook
   on the model and leave grad mode as they found it: the next cell meets the model as it was.
+
+The page's messages may arrive on another thread: JupyterLab (4.4 and later) sends widget
+messages to a kernel *subshell* (ipykernel 7 and later), whose thread runs their callbacks while
+the main thread runs a cell. So every callback that touches a run (``run``, ``stop``, a pong)
+is handed to the main thread's event loop (``on_main_thread``), where it waits behind the cell.
 
 Why not a background thread: Colab never shows widget updates sent from one
 (googlecolab/colabtools#3373). Why not a ``Play`` timer: ipywidgets 7, Colab's, cannot start
@@ -34,10 +41,36 @@ status line.
 """
 from __future__ import annotations
 
+import functools
 import html
+import threading
 import time
 
 import ipywidgets as widgets
+
+
+def on_main_thread(method):
+    """Run ``method`` on the kernel's main thread. Called there (Colab, classic Notebook, VS Code,
+    scripts) it runs at once; called from a kernel subshell's thread (JupyterLab with ipykernel 7),
+    it is queued on the main thread's event loop and runs after the cell running there, if any.
+    This only asks which thread is current: vizlab's widgets never start a thread or a timer."""
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        loop = None if threading.current_thread() is threading.main_thread() else _main_event_loop()
+        if loop is None:
+            return method(*args, **kwargs)
+        loop.add_callback(method, *args, **kwargs)
+    return call
+
+
+def _main_event_loop():
+    """The running kernel's main event loop (a tornado IOLoop), or None outside a kernel."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return getattr(getattr(shell, "kernel", None), "io_loop", None)
 
 
 
@@ -57,14 +90,16 @@ class LiveExplorer(widgets.VBox):
         self.status = widgets.HTML("")
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
-        # The page's clock: ping -> (a link in the page) -> pong -> the next slice.
-        self._ping = widgets.IntText(0, layout=widgets.Layout(display="none"))
-        self._pong = widgets.IntText(0, layout=widgets.Layout(display="none"))
-        self._link = widgets.jsdlink((self._ping, "value"), (self._pong, "value"))
-        self._pong.observe(self._on_pong, names="value")
-        # Run, Stop and the clock's two counters: every explorer's layout shows this row, so the
+        # The page's clock: ping -> (a link in the page) -> pong -> the next slice; two pairs.
+        self._asked = 0                  # the number of the newest ping; only its pong runs a slice
+        self._pings = [widgets.IntText(0, layout=widgets.Layout(display="none")) for _ in range(2)]
+        self._pongs = [widgets.IntText(0, layout=widgets.Layout(display="none")) for _ in range(2)]
+        self._links = [widgets.jsdlink((ping, "value"), (pong, "value")) for ping, pong in zip(self._pings, self._pongs)]
+        for pong in self._pongs:
+            pong.observe(self._on_pong, names="value")
+        # Run, Stop and the clock's counters: every explorer's layout shows this row, so the
         # counters' models exist in every page that shows the explorer.
-        self.buttons = widgets.HBox([self.run_button, self.stop_button, self._ping, self._pong])
+        self.buttons = widgets.HBox([self.run_button, self.stop_button, *self._pings, *self._pongs])
 
     # --- what a subclass provides --------------------------------------------------------------
     def frames(self):
@@ -107,6 +142,7 @@ class LiveExplorer(widgets.VBox):
         """A run is in progress or due to start."""
         return self._frames is not None or self._restart
 
+    @on_main_thread
     def run(self) -> None:
         """(Re)start with the current settings at the next slice; a run in progress ends now."""
         self._close()
@@ -114,6 +150,7 @@ class LiveExplorer(widgets.VBox):
         self.run_button.disabled, self.stop_button.disabled = True, False
         self._ask_page()
 
+    @on_main_thread
     def stop(self) -> None:
         """End the run now (between two slices), and any restart still due."""
         stopped = self._frames is not None
@@ -169,12 +206,14 @@ class LiveExplorer(widgets.VBox):
                 return frame, False
         return frame, True
 
+    @on_main_thread
     def _on_pong(self, change) -> None:
-        if change["new"] == self._ping.value and self.running:   # only the newest ping's answer
+        if change["new"] == self._asked and self.running:        # only the newest ping's answer
             self.step()
 
     def _ask_page(self) -> None:
-        self._ping.value += 1
+        self._asked += 1
+        self._pings[self._asked % 2].value = self._asked
 
     def _close(self) -> None:
         frames, self._frames = self._frames, None
