@@ -63,8 +63,7 @@ class FeatureEncoder(nn.Module):
         return (as_vectors(act) - self.mean.to(act)) / self.std.to(act)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        with Probe(self.model, [self.layer], stop_early=True) as probe:
-            act = probe.run(images)[self.layer]
+        act = Probe(self.model, [self.layer], stop_early=True).run(images)[self.layer]
         return self.from_activation(act)
 
 

@@ -43,9 +43,9 @@ def quantile_band(values: torch.Tensor, low: float, high: float) -> tuple[float,
 def activations(model: nn.Module, objective: Objective, images: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
     """The objective's value (N,) on each image (any image shape the model takes)."""
     out = []
-    with Probe(model, objective.layers, stop_early=True) as probe:
-        for chunk in images.to(_device(model)).split(batch_size):
-            out.append(objective(probe.run(chunk)).float().cpu())
+    probe = Probe(model, objective.layers, stop_early=True)          # hooks on during each run() only
+    for chunk in images.to(_device(model)).split(batch_size):
+        out.append(objective(probe.run(chunk)).float().cpu())
     return torch.cat(out)
 
 

@@ -120,8 +120,8 @@ class _Setup:
     @torch.no_grad()
     def measure(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Activations (B, J) and encodings (B, d) of images, by a separate forward pass."""
-        with Probe(self.model, list(dict.fromkeys(self.layers)), stop_early=True) as probe:
-            acts = probe.run(images.to(self.device))     # any image shape: the slab model reads (B, 1, 1, D)
+        probe = Probe(self.model, list(dict.fromkeys(self.layers)), stop_early=True)
+        acts = probe.run(images.to(self.device))     # any image shape: the slab model reads (B, 1, 1, D)
         values = torch.stack([o(acts) for o in self.objectives], 1)
         if self._shared:
             return values, self.encoder.from_activation(acts[self.encoder.layer])

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ..ascent.loop import adam, ascend
+from ..probe import without_grad
 from .generators import CodeParam
 from .lagrangian import AugmentedLagrangian
 from .parts import InverseSet, SamplerFrame, _Accepted, _check_counts, _Progress, _Setup
@@ -124,8 +125,7 @@ def _solve_batch(setup, al, param, accepted, progress, *, n, needed, has_accepte
         if 0 < frozen_before == frozen or (has_accepted and frozen == 0 and outer >= 3):
             break                                   # the rest make no progress: new codes will do better
         al.update_multipliers(rho)
-    with torch.no_grad():
-        param()                                      # last_images: every code where it ended or was frozen
+    without_grad(param)                              # last_images: every code where it ended or was frozen
     return outer
 
 
