@@ -142,6 +142,7 @@ def dream(model: nn.Module, image: torch.Tensor, layer: str, *, octaves: int = 4
     checks.model(model, "dream")                   # before anything: a train-mode model is no size problem
     get_layer(model, layer)
     images = check_images(image)
+    checks.image_fits(model, images.shape[-2:], "an image")
     check_strengths(octaves=octaves, steps=steps, step_size=step_size, octave_scale=octave_scale, every=every)
     if octave_scale <= 1 and octaves > 1:
         raise ValueError(f"octaves must be an int >= 1 and octave_scale > 1, got {octaves!r}, {octave_scale!r}")

@@ -140,14 +140,14 @@ def _run(model, images, labels, settings: Attack, *, every, stop):
     comes before the first forward pass; float64 (or float16) images are converted to the
     model's dtype, so the adversarial images come back in it."""
     check_model(model)
-    images = check_images(images)
+    images = check_images(images, model)
     if settings.norm not in NORMS:
         raise ValueError(f"unknown norm {settings.norm!r}; choose 'linf' or 'l2'")
     device = _device(model)
     eps = check_eps(settings.eps, images.shape[0], at_most=1.0 if settings.norm == "linf" else None).to(device)
     steps, step_size, random_start = resolve(settings, eps)
     checks.integer(settings.seed, "seed", minimum=0, hint=" (the random start's seed)")
-    images = images.to(device=device, dtype=_dtype(model))
+    images = images.to(device)
     layer = logits_layer(model)
     # Without a random start the first step evaluates exactly these images, so its logits are the
     # clean ones: the clean pass then only checks the model, on one image. It runs on them all when
@@ -173,11 +173,6 @@ def _run(model, images, labels, settings: Attack, *, every, stop):
             yield AttackFrame(frame.step, frame.steps, shown[0].cpu(), shown[1].cpu(), frame.score,
                               frame.status, frame.message)
     yield AttackResult(images, shown[0], labels, targets, clean_logits, shown[1], eps, settings.norm)
-
-
-def _dtype(model: nn.Module) -> torch.dtype:
-    """The dtype of the model's first floating-point parameter (float32 without one)."""
-    return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
 
 
 def resolve(settings: Attack, eps: torch.Tensor) -> tuple[int, torch.Tensor, bool]:

@@ -10,9 +10,10 @@ LEAST_LIKELY = "least_likely"
 EPS_UNITS = "eps is a fraction of the pixel range: 8/255 for 8 grey levels"
 
 
-def check_images(images) -> torch.Tensor:
-    """(B, 3, H, W) or (3, H, W) float images in [0, 1], returned as a batch (float64 stays
-    float64 here; the attack converts it to the model's dtype, see ``attacks._run``)."""
+def check_images(images, model: nn.Module | None = None) -> torch.Tensor:
+    """(B, 3, H, W) or (3, H, W) float images in [0, 1], returned as a batch. Given the
+    ``model``, images smaller than its first kernel are refused and float64 (or float16) images
+    converted to the model's dtype (the documented conversion)."""
     if not isinstance(images, torch.Tensor) or not images.is_floating_point():
         kind = f"a {images.dtype} tensor" if isinstance(images, torch.Tensor) else type(images).__name__
         raise TypeError(f"images must be a float tensor (B, 3, H, W) in [0, 1], got {kind}; "
@@ -27,7 +28,15 @@ def check_images(images) -> torch.Tensor:
     if low < 0 or high > 1:
         raise ValueError(f"images must lie in [0, 1] (the model normalizes inside); these span "
                          f"[{low:.3g}, {high:.3g}]. Divide 0..255 data by 255; do not pass normalized images")
+    if model is not None:
+        checks.image_fits(model, images.shape[-2:], "an image")
+        images = images.to(dtype=model_dtype(model))
     return images.detach()
+
+
+def model_dtype(model: nn.Module) -> torch.dtype:
+    """The dtype of the model's first floating-point parameter (float32 without one)."""
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
 
 
 def check_eps(eps, batch: int, *, what: str = "eps", at_most: float | None = None,

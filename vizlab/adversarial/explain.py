@@ -16,7 +16,7 @@ from torch import nn
 from ..ascent.objectives import logits_layer
 from ..probe import capture, get_layer, without_grad
 from .attacks import clean_forward
-from .checks import check_eps, check_images, check_labels
+from .checks import check_eps, check_images, check_labels, check_model
 
 
 @dataclass
@@ -39,7 +39,8 @@ def last_layer_explanation(model: nn.Module, images: torch.Tensor, labels=None, 
                            features: str | None = None) -> LinearExplanation:
     """FGSM on the input h of the model's last (linear) layer, read at ``features`` (default: the
     layer just before it): S_y drops by exactly eps * ||w_y||_1 (no clipping: h is unbounded)."""
-    images, eps = check_images(images), float(check_eps(eps, 1)[0])
+    check_model(model)
+    images, eps = check_images(images, model), float(check_eps(eps, 1)[0])   # eps in h's units: no bound
     last = logits_layer(model)
     linear = get_layer(model, last)
     if not isinstance(linear, nn.Linear):
@@ -66,7 +67,9 @@ def input_space_explanation(model: nn.Module, images: torch.Tensor, labels=None,
                             eps: float) -> LinearExplanation:
     """The same in pixel space: with g = grad_x S_y, the step x - eps sign(g) (unclipped) lowers
     S_y by about eps * ||g||_1, exactly so where the network is linear around x."""
-    images, eps = check_images(images), float(check_eps(eps, 1)[0])
+    check_model(model)
+    images = check_images(images, model)
+    eps = float(check_eps(eps, 1, at_most=1.0)[0])
     logits = without_grad(model, images)
     labels = check_labels(labels, len(images), logits.shape[1], logits)
     x = images.clone().requires_grad_(True)

@@ -28,7 +28,7 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, ba
     """Share of ``images`` that ``model`` classifies as ``labels``; the model (eval mode) is
     checked before its first forward pass."""
     check_model(model)
-    images = check_images(images)
+    images = check_images(images, model)
     labels = check_given_labels(labels, images.shape[0], model)
     checks.integer(batch_size, "batch_size", minimum=1)
     return without_grad(_accuracy, model, images, labels, batch_size)
@@ -46,7 +46,10 @@ def random_noise(images: torch.Tensor, eps: float, *, norm: str = "linf", seed: 
     random sign (L-inf: a corner of the ball, as far as FGSM goes), or a random direction of
     length eps (L2)."""
     images = check_images(images)
-    eps = float(check_eps(eps, 1)[0])
+    if norm not in ("linf", "l2"):
+        raise ValueError(f"unknown norm {norm!r}; choose 'linf' or 'l2'")
+    eps = float(check_eps(eps, 1, at_most=1.0 if norm == "linf" else None)[0])
+    checks.integer(seed, "seed", minimum=0)
     generator = torch.Generator().manual_seed(seed)
     if norm == "linf":
         noise = torch.randint(0, 2, images.shape, generator=generator).to(images) * 2 - 1
@@ -84,7 +87,7 @@ def robustness_curve(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     attacks share ``settings`` (with ``changes``: norm, loss, steps, seed) except the method."""
     settings = replace(settings, **changes)
     check_model(model)
-    images = check_images(images)
+    images = check_images(images, model)
     labels = check_given_labels(labels, images.shape[0], model)
     if isinstance(eps, (int, float)) and not isinstance(eps, bool):
         eps = [eps]
@@ -146,7 +149,7 @@ def targeted_matrix(model: nn.Module, images: torch.Tensor, labels: torch.Tensor
     start = time.perf_counter()
     settings = replace(settings, **changes)
     check_model(model)
-    images = check_images(images)
+    images = check_images(images, model)
     labels = check_given_labels(labels, images.shape[0], model).cpu()
     checks.integer(per_class, "per_class", minimum=1)
     classes = len(getattr(model, "class_names", [])) or int(labels.max()) + 1
@@ -200,7 +203,7 @@ def transfer(source: nn.Module, target: nn.Module, images: torch.Tensor, labels:
     settings = replace(settings, **changes)
     check_model(source, "source")
     check_model(target, "target")
-    images = check_images(images)
+    images = check_images(images, source)
     labels = check_given_labels(labels, images.shape[0], source)
     result = attack(source, images, labels, settings)
     eps = float(result.eps.max())

@@ -47,7 +47,7 @@ def minimal_eps(model: nn.Module, images: torch.Tensor, labels=None, *, settings
     """
     settings = replace(settings, **changes)
     check_model(model)
-    images = check_images(images)
+    images = check_images(images, model)
     batch = images.shape[0]
     checks.integer(levels, "levels", minimum=0, hint=" (how many halvings of eps_max the doubling search starts from)")
     linf = settings.norm == "linf"

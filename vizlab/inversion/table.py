@@ -66,6 +66,7 @@ def inversion_table(model: nn.Module, images: torch.Tensor, layers=None, *, rest
     for layer in layers:
         get_layer(model, layer)
     images = check_images(images)
+    checks.image_fits(model, images.shape[-2:], "an image")
     check_strengths(restarts=restarts, steps=steps)
     stats = stats or shapes_statistics()
     device = _device(model)
