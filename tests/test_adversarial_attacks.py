@@ -219,7 +219,7 @@ BAD = [
     (dict(norm="l1"), ValueError, "unknown norm 'l1'"),
     (dict(loss="nll"), ValueError, "unknown attack loss 'nll'"),
     (dict(method="fgsm", steps=5), ValueError, "FGSM is one step"),
-    (dict(steps=0), ValueError, "steps must be a whole number >= 1"),
+    (dict(steps=0), ValueError, "steps must be an integer >= 1"),
     (dict(images=2 * torch.rand(2, 3, 64, 64)), ValueError, r"images must lie in \[0, 1\]"),
     (dict(images=torch.zeros(2, 3, 64, 64, dtype=torch.uint8)), TypeError, "float tensor"),
 ]

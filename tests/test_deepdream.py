@@ -144,10 +144,10 @@ def test_the_model_is_unchanged_after_success_error_and_stop(net):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(layer="conv9"), "Unknown layer 'conv9'"),
-    (dict(steps=-1), "steps must be > 0"),
-    (dict(step_size=-0.1), "step_size must be > 0"),
-    (dict(octaves=0), "octaves must be > 0"),
-    (dict(jitter=-2), "jitter must be >= 0"),
+    (dict(steps=-1), "steps must be an integer >= 1"),
+    (dict(step_size=-0.1), "step_size must be a finite number > 0"),
+    (dict(octaves=0), "octaves must be an integer >= 1"),
+    (dict(jitter=-2), "jitter must be an integer >= 0"),
     (dict(octaves=10), "smallest level is 1 px"),
 ])
 def test_bad_settings_get_a_clear_error(net, kwargs, message):

@@ -137,10 +137,10 @@ def test_the_model_is_unchanged_after_success_error_and_stop(shapenet):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(layer="conv9"), "Unknown layer 'conv9'"),
-    (dict(tv=-0.5), "tv must be >= 0"),
-    (dict(alpha_weight=-1), "alpha_weight must be >= 0"),
-    (dict(steps=0), "steps must be > 0"),
-    (dict(restarts=0), "restarts must be > 0"),
+    (dict(tv=-0.5), "tv must be a finite number >= 0"),
+    (dict(alpha_weight=-1), "alpha_weight must be a finite number >= 0"),
+    (dict(steps=0), "steps must be an integer >= 1"),
+    (dict(restarts=0), "restarts must be an integer >= 1"),
     (dict(images=torch.rand(2, 8, 8)), r"shape \(3, H, W\) or \(N, 3, H, W\)"),
     (dict(images=torch.rand(3, 8, 8) * 3), r"in \[0, 1\]"),
 ])

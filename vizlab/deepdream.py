@@ -25,11 +25,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import checks
 from .ascent.loop import Frame, ascend
 from .ascent.objectives import Objective
 from .ascent.param import PixelImage
 from .ascent.steps import UpdateRule
-from .inversion.invert import check_images, check_strengths
+from .inversion.invert import check_images, check_strengths, local_generator
 from .probe import _device, capture, get_layer
 
 STEP_SIZE = 1.5 / 255          # the original 1.5 on 0..255 pixels
@@ -138,19 +139,31 @@ def dream(model: nn.Module, image: torch.Tensor, layer: str, *, octaves: int = 4
     runs for a bad layer, image, strength, or a pyramid whose smallest level is too small for
     the model to reach ``layer``.
     """
-    images = check_images(image)
+    checks.model(model, "dream")                   # before anything: a train-mode model is no size problem
     get_layer(model, layer)
+    images = check_images(image)
+    checks.image_fits(model, images.shape[-2:], "an image")
     check_strengths(octaves=octaves, steps=steps, step_size=step_size, octave_scale=octave_scale, every=every)
-    if not isinstance(octaves, int) or octave_scale <= 1 and octaves > 1:
+    if octave_scale <= 1 and octaves > 1:
         raise ValueError(f"octaves must be an int >= 1 and octave_scale > 1, got {octaves!r}, {octave_scale!r}")
     jitter = max(1, min(images.shape[-2:]) // 8) if jitter is None else jitter
     check_strengths(jitter=jitter)
+    seed = checks.seed(seed)
+    checks.callable_or_none(stop, "stop", "called with no arguments, True to stop")
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be True (normalized steps) or False (plain gradient steps), "
+                        f"got {checks._show(normalize)}")
     sizes = octave_sizes(*images.shape[-2:], octaves, octave_scale)
+    if min(min(s) for s in sizes) < 1:
+        raise ValueError(f"octave_scale={octave_scale:g} over {octaves} octaves shrinks the "
+                         f"{images.shape[-2]}x{images.shape[-1]} image below 1 px: the smallest level is "
+                         f"min(H, W) / octave_scale ** (octaves - 1); use fewer octaves or a smaller "
+                         f"octave_scale (1.4 is the usual)")
     objective = dream_energy(layer) if guide is None else guided_energy(layer, _guide_features(model, guide, layer))
     device = _device(model)
     optimizer = normalized_step(step_size) if normalize else (lambda p: torch.optim.SGD(p, lr=step_size))
     base0 = images.to(device)
-    generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
+    generator = local_generator(seed)
     detail = torch.zeros_like(base0[..., :sizes[-1][0], :sizes[-1][1]])
     shown = None
     for index, size in enumerate(reversed(sizes)):             # smallest octave first

@@ -33,9 +33,20 @@ Guarantees, each tested:
   standard library's code; opening cleans up after itself twice (an interrupt inside the first
   clean-up cannot skip the second). A hook that outlives its probe anyway is inert: its probe
   no longer owns any pass.
-* vizlab writes each ``with`` block that changes global state (grad mode, ReLU rules) on one
-  line, or as a decorator: Python reports a separate line event when a multi-line block exits,
-  and an interrupt that lands there skips the block's ``__exit__``.
+* **Safety does not hang on line breaks.** Python reports a separate line event when a
+  multi-line ``with`` block exits, and an interrupt that lands there skips the block's
+  ``__exit__``. So vizlab enters and leaves what changes state (a probe's hooks, grad mode)
+  in the standard library's or torch's code, never in a ``with`` block of its own: ``run()``
+  calls its pass through ``contextlib.ContextDecorator``, and grad mode is set by decorated
+  functions (``@torch.no_grad()``). ``tests/test_interrupts.py`` checks that no vizlab ``with``
+  block over a probe or grad mode spans more than its own line.
+* **Only ``run()`` ends a pass early.** ``stop_early`` ends ``run()``'s own passes only: in a
+  ``with Probe(..., stop_early=True)`` block, a call ``model(x)`` of your own runs to the end and
+  returns the model's output (with every probed layer recorded), and a hook left behind by
+  any accident can never end a later pass.
+* **A copy of the model carries no live hook.** The hooks are small objects that pickle and
+  deep-copy as inert no-ops (never as a copy of the probe), and a model from
+  ``vizlab.load_model`` drops them from its copies altogether (``models/zoo.py``).
 """
 from __future__ import annotations
 
@@ -82,7 +93,7 @@ class _StopForward(Exception):
     """Raised by the probe's last hook to end its own forward pass early."""
 
 
-class Probe(contextlib.ExitStack):
+class Probe(contextlib.ExitStack, contextlib.ContextDecorator):
     """Records the outputs of ``layers`` during its own forward passes; hook-free outside them."""
 
     require_all = True                        # ``run`` insists that every layer was called
@@ -128,9 +139,12 @@ class Probe(contextlib.ExitStack):
         self.acts, self._thread, self._running, self.open = {}, threading.get_ident(), False, True
         self.callback(_owner.reset, _owner.set(self))
         if not self._held:                    # by hand: each pass starts afresh (``run()`` does it itself)
-            self.callback(self.model.register_forward_pre_hook(self._new_pass).remove)
+            self.callback(self.model.register_forward_pre_hook(_Hook(self._new_pass)).remove)
         for name, module in self.modules.items():
-            self.callback(module.register_forward_hook(self._recorder(name)).remove)
+            self.callback(module.register_forward_hook(_Hook(self._recorder(name))).remove)
+
+    def _recreate_cm(self) -> "Probe":       # ContextDecorator: ``self(f)(x)`` runs f with the hooks on
+        return self
 
     def remove(self) -> None:
         """Remove every hook and give up ownership of the pass (idempotent)."""
@@ -149,7 +163,7 @@ class Probe(contextlib.ExitStack):
         def record(module, inputs, output):
             if not self._owns_this_pass() or name in self.acts:  # another pass, or a reused module
                 return
-            ends_pass = self.stop_early and len(self.acts) + 1 == len(self.modules)
+            ends_pass = self.stop_early and self._running and len(self.acts) + 1 == len(self.modules)
             self._store(name, output, copy=not (ends_pass and _owned_by_pass(output, inputs)))
             if ends_pass:
                 raise _StopForward
@@ -168,7 +182,7 @@ class Probe(contextlib.ExitStack):
         only during this call (unless the probe is already open in a ``with`` block)."""
         if self.open:
             return self._forward(images)
-        with self: return self._forward(images)  # noqa: E701 (one line: see the module docstring)
+        return self(self._forward)(images)    # entered and left in contextlib: see the module docstring
 
     def _forward(self, images) -> dict[str, torch.Tensor]:
         self.output, self.acts, self._running = None, {}, True
@@ -183,6 +197,40 @@ class Probe(contextlib.ExitStack):
             raise RuntimeError(f"layers {missing} were not called during the forward pass; "
                                f"probe layers that this model's forward() runs (see vizlab.list_layers(model))")
         return self.acts
+
+
+class _Hook:
+    """A probe's hook. Copied or pickled with the model it becomes ``_InertHook`` (never a copy of
+    the probe, whose hooks would then record into it); ``vizlab.load_model``'s models drop those."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, *args):
+        return self.function(*args)
+
+    def __reduce__(self):
+        return (_InertHook, ())
+
+
+class _InertHook:
+    """What a copy of a model keeps of a vizlab hook: a hook that does nothing."""
+
+    def __call__(self, *args):
+        return None
+
+
+def strip_inert_hooks(model: nn.Module) -> None:
+    """Remove the ``_InertHook``s that a copy of ``model`` received from vizlab's probes."""
+    for module in model.modules():
+        for hooks in (module._forward_hooks, module._forward_pre_hooks):
+            for key in [k for k, hook in hooks.items() if isinstance(hook, _InertHook)]:
+                del hooks[key]
+                for extra in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                              "_forward_pre_hooks_with_kwargs"):
+                    getattr(module, extra, {}).pop(key, None)
 
 
 def _owned_by_pass(output, inputs: tuple) -> bool:
@@ -232,6 +280,12 @@ def capture(model: nn.Module, images: torch.Tensor, layers, *, batch_size: int |
 @torch.no_grad()
 def _no_grad_run(probe: Probe, images: torch.Tensor) -> dict:
     return probe.run(images)
+
+
+def without_grad(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` with gradients off. Grad mode is set and restored in torch's
+    own code (its decorator), so no interrupt in vizlab's lines can leave it off (see above)."""
+    return torch.no_grad()(function)(*args, **kwargs)
 
 
 @dataclass(frozen=True)

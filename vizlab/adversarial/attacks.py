@@ -31,6 +31,7 @@ from typing import Callable, Iterator
 import torch
 from torch import nn
 
+from .. import checks
 from ..ascent.loop import ascend
 from ..ascent.objectives import logits_layer
 from ..probe import Probe, _device
@@ -127,18 +128,25 @@ def pgd(model, images, labels=None, *, eps, **options) -> AttackResult:
 def attack_frames(model: nn.Module, images: torch.Tensor, labels=None, settings: Attack = Attack(), *,
                   every: int = 1, stop: Callable[[], bool] | None = None, **changes) -> Iterator[AttackFrame]:
     """The attack's frames every ``every`` steps (for a live view); ``stop`` is polled before each step."""
+    checks.integer(every, "every", minimum=1, hint=" (a frame every that many steps)")
+    checks.callable_or_none(stop, "stop", "called with no arguments, True to stop")
     for frame in _run(model, images, labels, replace(settings, **changes), every=every, stop=stop):
         if isinstance(frame, AttackFrame):
             yield frame
 
 
 def _run(model, images, labels, settings: Attack, *, every, stop):
-    """Yield AttackFrames (when ``every`` is set) and, at the end, the AttackResult."""
-    images = check_images(images)
+    """Yield AttackFrames (when ``every`` is set) and, at the end, the AttackResult. Every check
+    comes before the first forward pass; float64 (or float16) images are converted to the
+    model's dtype, so the adversarial images come back in it."""
     check_model(model)
+    images = check_images(images, model)
+    if settings.norm not in NORMS:
+        raise ValueError(f"unknown norm {settings.norm!r}; choose 'linf' or 'l2'")
     device = _device(model)
-    eps = check_eps(settings.eps, images.shape[0]).to(device)
+    eps = check_eps(settings.eps, images.shape[0], at_most=1.0 if settings.norm == "linf" else None).to(device)
     steps, step_size, random_start = resolve(settings, eps)
+    checks.integer(settings.seed, "seed", minimum=0, hint=" (the random start's seed)")
     images = images.to(device)
     layer = logits_layer(model)
     # Without a random start the first step evaluates exactly these images, so its logits are the
@@ -185,22 +193,25 @@ def resolve(settings: Attack, eps: torch.Tensor) -> tuple[int, torch.Tensor, boo
     if steps is None:
         largest = 255 * float(eps.max())
         steps = max(1, math.ceil(min(largest + 4, 1.25 * largest))) if method == "bim" else 10
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a whole number >= 1, got {steps!r}")
+    steps = checks.integer(steps, "steps", minimum=1)
     if settings.step_size is None:
         step_size = (1.25 if method == "bim" else 2.5) * eps / steps
     else:
-        step_size = check_eps(settings.step_size, eps.shape[0], what="step_size").to(eps.device)
-    random_start = (method == "pgd") if settings.random_start is None else bool(settings.random_start)
+        step_size = check_eps(settings.step_size, eps.shape[0], what="step_size", positive=True,
+                              at_most=1.0 if settings.norm == "linf" else None).to(eps.device)
+    if settings.random_start is not None and not isinstance(settings.random_start, bool):
+        raise TypeError(f"random_start must be True, False or None (the method's default), "
+                        f"got {checks._show(settings.random_start)}")
+    random_start = (method == "pgd") if settings.random_start is None else settings.random_start
     return steps, step_size, random_start
 
 
 @torch.no_grad()
 def clean_forward(model: nn.Module, images: torch.Tensor, layer: str) -> torch.Tensor:
     """The logits of ``images``, read at ``layer``; refuses a model whose output is not that layer's."""
-    with Probe(model, [layer]) as probe:
-        output = model(images)
-    logits = probe.acts[layer]
+    probe = Probe(model, [layer])
+    logits = probe.run(images)[layer]
+    output = probe.output
     if not isinstance(output, torch.Tensor) or not torch.equal(output, logits):
         raise ValueError(f"the attacks read the logits at the model's last layer {layer!r}, but the "
                          f"model's output is something else; wrap the model so that its last layer "

@@ -14,9 +14,9 @@ import torch
 from torch import nn
 
 from ..ascent.objectives import logits_layer
-from ..probe import capture, get_layer
+from ..probe import capture, get_layer, without_grad
 from .attacks import clean_forward
-from .checks import check_eps, check_images, check_labels
+from .checks import check_eps, check_images, check_labels, check_model
 
 
 @dataclass
@@ -39,7 +39,8 @@ def last_layer_explanation(model: nn.Module, images: torch.Tensor, labels=None, 
                            features: str | None = None) -> LinearExplanation:
     """FGSM on the input h of the model's last (linear) layer, read at ``features`` (default: the
     layer just before it): S_y drops by exactly eps * ||w_y||_1 (no clipping: h is unbounded)."""
-    images, eps = check_images(images), float(check_eps(eps, 1)[0])
+    check_model(model)
+    images, eps = check_images(images, model), float(check_eps(eps, 1)[0])   # eps in h's units: no bound
     last = logits_layer(model)
     linear = get_layer(model, last)
     if not isinstance(linear, nn.Linear):
@@ -47,14 +48,17 @@ def last_layer_explanation(model: nn.Module, images: torch.Tensor, labels=None, 
     names = [name for name, m in model.named_modules() if name and not any(m.children())]
     features = features or names[names.index(last) - 1]
     h = capture(model, images, [features])[features].flatten(1)
-    with torch.no_grad():
-        logits = clean_forward(model, images.to(h.device), last)
-        if not torch.allclose(linear(h), logits, rtol=1e-5, atol=1e-5):
-            raise ValueError(f"layer {features!r} is not the input of {last!r}; pass features=")
-        labels = check_labels(labels, len(h), logits.shape[1], logits)
-        w = linear.weight[labels]                                   # (B, n): each image's own class row
-        moved = linear(h - eps * w.sign()).gather(1, labels[:, None])[:, 0]
-        own = logits.gather(1, labels[:, None])[:, 0]
+    return without_grad(_feature_step, model, linear, images, labels, h, eps, last, features)
+
+
+def _feature_step(model, linear, images, labels, h, eps, last, features) -> LinearExplanation:
+    logits = clean_forward(model, images.to(h.device), last)
+    if not torch.allclose(linear(h), logits, rtol=1e-5, atol=1e-5):
+        raise ValueError(f"layer {features!r} is not the input of {last!r}; pass features=")
+    labels = check_labels(labels, len(h), logits.shape[1], logits)
+    w = linear.weight[labels]                                   # (B, n): each image's own class row
+    moved = linear(h - eps * w.sign()).gather(1, labels[:, None])[:, 0]
+    own = logits.gather(1, labels[:, None])[:, 0]
     return LinearExplanation(h.shape[1], eps, (eps * w.abs().sum(1)).cpu(), (own - moved).cpu(),
                              float(w.abs().mean()))
 
@@ -63,14 +67,14 @@ def input_space_explanation(model: nn.Module, images: torch.Tensor, labels=None,
                             eps: float) -> LinearExplanation:
     """The same in pixel space: with g = grad_x S_y, the step x - eps sign(g) (unclipped) lowers
     S_y by about eps * ||g||_1, exactly so where the network is linear around x."""
-    images, eps = check_images(images), float(check_eps(eps, 1)[0])
-    with torch.no_grad():
-        logits = model(images)
+    check_model(model)
+    images = check_images(images, model)
+    eps = float(check_eps(eps, 1, at_most=1.0)[0])
+    logits = without_grad(model, images)
     labels = check_labels(labels, len(images), logits.shape[1], logits)
     x = images.clone().requires_grad_(True)
     own = model(x).gather(1, labels[:, None])[:, 0]
     grad, = torch.autograd.grad(own.sum(), x)
-    with torch.no_grad():
-        moved = model(images - eps * grad.sign()).gather(1, labels[:, None])[:, 0]
+    moved = without_grad(model, images - eps * grad.sign()).gather(1, labels[:, None])[:, 0]
     return LinearExplanation(images[0].numel(), eps, (eps * grad.flatten(1).abs().sum(1)).cpu(),
                              (own.detach() - moved).cpu(), float(grad.abs().mean()))

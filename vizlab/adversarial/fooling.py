@@ -14,11 +14,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .. import checks
 from ..ascent.loop import adam, ascend
 from ..ascent.objectives import Objective, class_logit, logits_layer
 from ..ascent.param import PixelImage
 from ..ascent.transforms import standard_transforms
-from ..probe import _device
+from ..probe import _device, without_grad
+from .checks import check_model
 
 STARTS = ("noise", "grey")
 
@@ -45,13 +47,30 @@ def fooling_images(model: nn.Module, classes, *, regularized: bool = False, step
     (it starts near grey whatever ``start`` says).
     The returned confidence is measured again on the final images, without transforms.
     """
+    check_model(model)
+    checks.integer(steps, "steps", minimum=1)
+    checks.number(lr, "lr", positive=True)
+    checks.integer(seed, "seed", minimum=0)
+    if not isinstance(regularized, bool):
+        raise TypeError(f"regularized must be True or False, got {checks._show(regularized)}")
+    if size is not None:
+        checks.image_fits(model, checks.size(size, "size", hint=" (or None for the model's input size)"),
+                          "size")
+    if confidence is not None:
+        checks.number(confidence, "confidence", hint=" (a probability strictly between 0 and 1, or None)")
+    if isinstance(classes, bool) or not isinstance(classes, (int, list, tuple, range)) or \
+            (not isinstance(classes, int) and (not classes or any(isinstance(c, bool) or not isinstance(c, int) for c in classes))):
+        raise TypeError(f"classes must be a class index or a non-empty list of them, got {checks._show(classes)}")
+    count = len(getattr(model, "class_names", []) or [])
+    for c in [classes] if isinstance(classes, int) else classes:
+        checks.integer(c, "each of classes", minimum=0, maximum=count - 1 if count else None)
     if start not in STARTS:
         raise ValueError(f"unknown start {start!r}; choose 'noise' or 'grey'")
     if confidence is not None and not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
     layer = logits_layer(model)
     classes = torch.as_tensor([classes] if isinstance(classes, int) else list(classes)).long()
-    size = size or getattr(model, "input_size", 64)
+    size = getattr(model, "input_size", 64) if size is None else size
     generator = torch.Generator().manual_seed(seed)
     options = dict(param="fourier", transforms=standard_transforms(size)) if regularized else dict(
         param=PixelImage(size, len(classes), noise=0.04 if start == "noise" else 0.0, generator=generator))
@@ -74,6 +93,5 @@ def fooling_images(model: nn.Module, classes, *, regularized: bool = False, step
                         **options):
         pass
     images = frame.images.to(_device(model))
-    with torch.no_grad():
-        final = model(images).softmax(1).gather(1, classes.to(images.device)[:, None])[:, 0]
+    final = without_grad(lambda: model(images).softmax(1).gather(1, classes.to(images.device)[:, None])[:, 0])
     return FoolingImages(frame.images, classes, final.cpu(), regularized, frame.step)

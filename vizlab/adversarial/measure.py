@@ -15,17 +15,26 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import nn
 
-from ..probe import _device
+from .. import checks
+from ..probe import _device, without_grad
 from .attacks import Attack, attack
-from .checks import check_eps, check_images
+from .checks import check_eps, check_given_labels, check_images, check_model
 from .search import minimal_eps
 
 CURVE_EPS = tuple(k / 255 for k in (0, 1, 2, 4, 8, 16))
 
 
-@torch.no_grad()
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 256) -> float:
-    """Share of ``images`` that ``model`` classifies as ``labels``."""
+    """Share of ``images`` that ``model`` classifies as ``labels``; the model (eval mode) is
+    checked before its first forward pass."""
+    check_model(model)
+    images = check_images(images, model)
+    labels = check_given_labels(labels, images.shape[0], model)
+    checks.integer(batch_size, "batch_size", minimum=1)
+    return without_grad(_accuracy, model, images, labels, batch_size)
+
+
+def _accuracy(model, images, labels, batch_size) -> float:
     device = _device(model)
     right = sum(int((model(chunk.to(device)).argmax(1).cpu() == y.cpu()).sum())
                 for chunk, y in zip(images.split(batch_size), labels.split(batch_size)))
@@ -37,7 +46,10 @@ def random_noise(images: torch.Tensor, eps: float, *, norm: str = "linf", seed: 
     random sign (L-inf: a corner of the ball, as far as FGSM goes), or a random direction of
     length eps (L2)."""
     images = check_images(images)
-    eps = float(check_eps(eps, 1)[0])
+    if norm not in ("linf", "l2"):
+        raise ValueError(f"unknown norm {norm!r}; choose 'linf' or 'l2'")
+    eps = float(check_eps(eps, 1, at_most=1.0 if norm == "linf" else None)[0])
+    checks.integer(seed, "seed", minimum=0)
     generator = torch.Generator().manual_seed(seed)
     if norm == "linf":
         noise = torch.randint(0, 2, images.shape, generator=generator).to(images) * 2 - 1
@@ -74,11 +86,21 @@ def robustness_curve(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     """Accuracy at each eps under each of ``attacks`` ("noise", "fgsm", "bim", "pgd"); the
     attacks share ``settings`` (with ``changes``: norm, loss, steps, seed) except the method."""
     settings = replace(settings, **changes)
-    images = check_images(images)
-    eps = [float(e) for e in check_eps(list(eps), len(eps))]
+    check_model(model)
+    images = check_images(images, model)
+    labels = check_given_labels(labels, images.shape[0], model)
+    if isinstance(eps, (int, float)) and not isinstance(eps, bool):
+        eps = [eps]
+    if not isinstance(eps, (list, tuple)) or not eps:
+        raise ValueError(f"eps must be a non-empty list of attack sizes, e.g. [0, 2/255, 8/255], "
+                         f"got {checks._show(eps)}")
+    eps = [float(e) for e in check_eps(list(eps), len(eps), at_most=1.0 if settings.norm == "linf" else None)]
+    if isinstance(attacks, str) or not isinstance(attacks, (list, tuple)) or not attacks:
+        raise ValueError(f"attacks must be a non-empty list of 'noise', 'fgsm', 'bim', 'pgd', got {checks._show(attacks)}")
     unknown = [a for a in attacks if a not in ("noise", "fgsm", "bim", "pgd")]
     if unknown:
         raise ValueError(f"unknown attacks {unknown}; choose from 'noise', 'fgsm', 'bim', 'pgd'")
+    checks.integer(batch_size, "batch_size", minimum=1)
     start = time.perf_counter()
     table = {name: [] for name in attacks}
     for e in eps:
@@ -126,10 +148,12 @@ def targeted_matrix(model: nn.Module, images: torch.Tensor, labels: torch.Tensor
     the two panels agree (with PGD-3 on ShapeNet 5 of 56 cells disagreed; BIM-5: none)."""
     start = time.perf_counter()
     settings = replace(settings, **changes)
-    images, labels = check_images(images), torch.as_tensor(labels).cpu()
+    check_model(model)
+    images = check_images(images, model)
+    labels = check_given_labels(labels, images.shape[0], model).cpu()
+    checks.integer(per_class, "per_class", minimum=1)
     classes = len(getattr(model, "class_names", [])) or int(labels.max()) + 1
-    with torch.no_grad():
-        right = torch.cat([model(c.to(_device(model))).argmax(1).cpu() for c in images.split(256)]) == labels
+    right = torch.cat([without_grad(model, c.to(_device(model))).argmax(1).cpu() for c in images.split(256)]) == labels
     picked = []
     for c in range(classes):
         found = ((labels == c) & right).nonzero()[:, 0][:per_class]
@@ -174,8 +198,13 @@ class Transfer:
 
 def transfer(source: nn.Module, target: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
              settings: Attack = Attack(method="pgd"), **changes) -> Transfer:
-    """Attack ``source`` (white box), then classify the adversarial images with ``target``."""
+    """Attack ``source`` (white box), then classify the adversarial images with ``target``.
+    Both models are checked (eval mode) before either runs."""
     settings = replace(settings, **changes)
+    check_model(source, "source")
+    check_model(target, "target")
+    images = check_images(images, source)
+    labels = check_given_labels(labels, images.shape[0], source)
     result = attack(source, images, labels, settings)
     eps = float(result.eps.max())
     adversarial = result.adversarial.detach()

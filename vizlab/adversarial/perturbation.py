@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..ascent.steps import UpdateRule
+from ..probe import without_grad
 
 NORMS = ("linf", "l2")
 
@@ -54,8 +55,7 @@ class Perturbation(nn.Module):
         self.register_buffer("eps", eps)
         self.adversarial = nn.Parameter(images.clone())
         if random_start:
-            with torch.no_grad():
-                self.adversarial.add_(self._random_start(generator))
+            without_grad(self.adversarial.add_, self._random_start(generator))
             self.project_()
 
     def _random_start(self, generator) -> torch.Tensor:

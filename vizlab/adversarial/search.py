@@ -18,7 +18,8 @@ from torch import nn
 
 from ..probe import _device
 from .attacks import Attack, attack
-from .checks import check_eps, check_images
+from .. import checks
+from .checks import check_eps, check_images, check_model
 
 
 @dataclass
@@ -45,10 +46,13 @@ def minimal_eps(model: nn.Module, images: torch.Tensor, labels=None, *, settings
     is the attack; its ``eps`` is ignored. ``labels`` as in ``attack``.
     """
     settings = replace(settings, **changes)
-    images = check_images(images)
+    check_model(model)
+    images = check_images(images, model)
     batch = images.shape[0]
-    eps_max = float(check_eps(eps_max, 1, what="eps_max")[0])
-    tolerance = float(check_eps(tolerance, 1, what="tolerance")[0])
+    checks.integer(levels, "levels", minimum=0, hint=" (how many halvings of eps_max the doubling search starts from)")
+    linf = settings.norm == "linf"
+    eps_max = float(check_eps(eps_max, 1, what="eps_max", positive=True, at_most=1.0 if linf else None)[0])
+    tolerance = float(check_eps(tolerance, 1, what="tolerance", positive=True, at_most=1.0 if linf else None)[0])
     if tolerance <= 0 or eps_max <= 0:
         raise ValueError(f"need eps_max > 0 and tolerance > 0, got {eps_max} and {tolerance}")
     device = _device(model)

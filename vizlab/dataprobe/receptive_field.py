@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from .. import checks
-from ..probe import Probe, _device, get_layer
+from ..probe import Probe, _device, get_layer, without_grad
 
 # Layers that act on each pixel alone (in eval mode): they leave the field as it is.
 POINTWISE = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.GELU, nn.SiLU, nn.Sigmoid,
@@ -234,8 +234,7 @@ def _output_shapes(model, names, size) -> dict[str, tuple]:
     """Each layer's output shape (without the batch), in the order the layers ran."""
     if not names:
         return {}
-    with torch.no_grad():
-        acts = Probe(model, names).run(torch.rand(1, 3, *size, device=_device(model)))
+    acts = without_grad(Probe(model, names).run, torch.rand(1, 3, *size, device=_device(model)))
     return {name: tuple(act.shape[1:]) for name, act in acts.items()}
 
 

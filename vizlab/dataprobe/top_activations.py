@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from .. import checks
-from ..probe import Probe, _device
+from ..probe import Probe, _device, without_grad
 from .datasets import as_dataset, batches, image_at, make_progress
 from .receptive_field import Box, receptive_field
 
@@ -89,20 +89,20 @@ def top_activations(model: torch.nn.Module, data, layer: str, *, channels=None, 
 
 def _scan(model, dataset, layer, channels, k, largest, batch_size, report):
     device, tracker, seen, chosen = _device(model), None, 0, None
-    with torch.no_grad(), Probe(model, layer, stop_early=True) as probe:
-        for images, _ in batches(dataset, batch_size):
-            acts = probe.run(images.to(device))[layer]
-            if chosen is None:
-                chosen = _check_channels(channels, acts.shape[1], layer)
-                image_size = tuple(images.shape[-2:])
-                spatial = tuple(acts.shape[-2:]) if acts.dim() == 4 else None
-            flat = acts[:, chosen].flatten(2) if acts.dim() > 2 else acts[:, chosen, None]
-            values, positions = flat.max(2) if largest else flat.min(2)  # first unit on ties
-            if tracker is None:
-                tracker = TopK(k, len(chosen), largest=largest)
-            tracker.update(values, positions, seen)
-            seen += len(images)
-            report(seen)
+    probe = Probe(model, layer, stop_early=True)                    # hooks on during each run() only
+    for images, _ in batches(dataset, batch_size):
+        acts = without_grad(probe.run, images.to(device))[layer]
+        if chosen is None:
+            chosen = _check_channels(channels, acts.shape[1], layer)
+            image_size = tuple(images.shape[-2:])
+            spatial = tuple(acts.shape[-2:]) if acts.dim() == 4 else None
+        flat = acts[:, chosen].flatten(2) if acts.dim() > 2 else acts[:, chosen, None]
+        values, positions = flat.max(2) if largest else flat.min(2)  # first unit on ties
+        if tracker is None:
+            tracker = TopK(k, len(chosen), largest=largest)
+        tracker.update(values, positions, seen)
+        seen += len(images)
+        report(seen)
     if tracker is None:
         raise ValueError("the dataset is empty: pass at least one image (e.g. make_shapes(256))")
     return tracker, chosen, image_size, spatial

@@ -13,6 +13,7 @@ import time
 import torch
 from torch import nn
 
+from .. import checks
 from .parts import InverseSet, _Accepted, _check_counts, _Progress, _Setup
 from .sampler import inverse_set
 
@@ -30,6 +31,10 @@ def rejection_sample(model: nn.Module, objectives, bands, *, n: int, generator="
     ``max_draws`` draws or after ``max_seconds``. ``result.draws`` and ``result.acceptance``
     give the number of codes drawn and the fraction accepted."""
     _check_counts(n, batch)
+    checks.integer(max_draws, "max_draws", minimum=1)
+    if max_seconds is not None:
+        checks.number(max_seconds, "max_seconds", positive=True, hint=" (or None for no time limit)")
+    checks.integer(seed, "seed", minimum=0)
     setup = _Setup(model, objectives, bands, generator, encoder, value_range, quantize=False)
     rng = torch.Generator().manual_seed(seed)
     accepted, progress, started, draws = _Accepted(setup), _Progress(setup), time.perf_counter(), 0

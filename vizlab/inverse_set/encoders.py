@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .. import checks
 from ..probe import Probe, capture, get_layer
 
 
@@ -63,8 +64,7 @@ class FeatureEncoder(nn.Module):
         return (as_vectors(act) - self.mean.to(act)) / self.std.to(act)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        with Probe(self.model, [self.layer], stop_early=True) as probe:
-            act = probe.run(images)[self.layer]
+        act = Probe(self.model, [self.layer], stop_early=True).run(images)[self.layer]
         return self.from_activation(act)
 
 
@@ -98,6 +98,11 @@ def pairwise_distances(encodings: torch.Tensor, others: torch.Tensor | None = No
 
 def mean_pairwise_distance(encodings: torch.Tensor) -> float:
     """The diversity measure: mean of ||e_i - e_j|| over all pairs i < j (0 for fewer than 2)."""
+    if not isinstance(encodings, torch.Tensor) or encodings.dim() != 2 or encodings.is_complex() or \
+            encodings.dtype == torch.bool:
+        raise ValueError(f"encodings must be a real tensor (n, d): one row per sample, got "
+                         f"{tuple(encodings.shape) if isinstance(encodings, torch.Tensor) else checks._show(encodings)}"
+                         f"; a 1-D tensor of n values is encodings[:, None]")
     n = encodings.shape[0]
     if n < 2:
         return 0.0

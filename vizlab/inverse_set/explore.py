@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .. import checks
 from ..ascent.objectives import Objective
 from ..ascent.recipes import visualize
 from ..probe import Probe, _device, capture
@@ -35,17 +36,27 @@ def most_variable_channel(model: nn.Module, layer: str, images: torch.Tensor) ->
 
 
 def quantile_band(values: torch.Tensor, low: float, high: float) -> tuple[float, float]:
-    """The ``low`` and ``high`` quantiles of ``values``: a band that dataset images reach."""
+    """The ``low`` and ``high`` quantiles of ``values``: a band that dataset images reach
+    (0 <= low <= high <= 1; a reversed band is refused, not returned reversed)."""
+    low = checks.number(low, "low", minimum=0, maximum=1, hint=" (a quantile)")
+    high = checks.number(high, "high", minimum=0, maximum=1, hint=" (a quantile)")
+    if low > high:
+        raise ValueError(f"quantile_band needs low <= high, got low={low:g} > high={high:g}")
+    if not isinstance(values, torch.Tensor) or values.numel() == 0 or values.dtype == torch.bool or \
+            values.is_complex():
+        raise TypeError(f"values must be a non-empty tensor of activations, got {checks._show(values)}")
     return tuple(float(q) for q in values.float().quantile(torch.tensor([low, high])))
 
 
 @torch.no_grad()
 def activations(model: nn.Module, objective: Objective, images: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
     """The objective's value (N,) on each image (any image shape the model takes)."""
+    checks.model(model, "activations")                   # before the first forward pass
+    checks.integer(batch_size, "batch_size", minimum=1)
     out = []
-    with Probe(model, objective.layers, stop_early=True) as probe:
-        for chunk in images.to(_device(model)).split(batch_size):
-            out.append(objective(probe.run(chunk)).float().cpu())
+    probe = Probe(model, objective.layers, stop_early=True)          # hooks on during each run() only
+    for chunk in images.to(_device(model)).split(batch_size):
+        out.append(objective(probe.run(chunk)).float().cpu())
     return torch.cat(out)
 
 

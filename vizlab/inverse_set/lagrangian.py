@@ -13,6 +13,7 @@ section 10). ``ascend`` maximizes, so the objective's per-sample score is gamma 
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -50,7 +51,8 @@ class Band:
 
 
 def as_objectives(objectives) -> list[Objective]:
-    items = [objectives] if isinstance(objectives, Objective) else list(objectives)
+    items = [objectives] if isinstance(objectives, Objective) else \
+        list(objectives) if isinstance(objectives, (list, tuple)) else []
     if not items or not all(isinstance(o, Objective) for o in items):
         raise TypeError("objectives must be a vizlab.ascent objective or a list of them, e.g. "
                         "channel('conv3', 5) or [channel('conv3', 5), class_logit('fc', 1)]")
@@ -58,14 +60,19 @@ def as_objectives(objectives) -> list[Objective]:
 
 
 def as_bands(bands, count: int) -> list[Band]:
-    """One (z1, z2) for one objective, or a list of pairs, one per objective."""
+    """One (z1, z2) for one objective, or a list of pairs, one per objective (z1 <= z2, numbers;
+    -inf or inf leave a side open)."""
+    if not isinstance(bands, (list, tuple)) or not bands:
+        raise TypeError(f"bands must be a pair (z1, z2) of activation values, or one pair per objective, "
+                        f"got {bands!r}")
     pairs = [bands] if len(bands) == 2 and not isinstance(bands[0], (tuple, list)) else list(bands)
     if len(pairs) != count:
         raise ValueError(f"give one band (z1, z2) per objective: {count} objective(s), {len(pairs)} band(s)")
     out = []
     for pair in pairs:
-        if len(pair) != 2:
-            raise ValueError(f"a band is a pair (z1, z2), got {pair!r}")
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or \
+                any(isinstance(z, bool) or not isinstance(z, numbers.Real) for z in pair):
+            raise ValueError(f"a band is a pair (z1, z2) of numbers, got {pair!r}")
         low, high = float(pair[0]), float(pair[1])
         if math.isnan(low) or math.isnan(high) or low > high:
             raise ValueError(f"a band needs z1 <= z2, got z1={low}, z2={high}")

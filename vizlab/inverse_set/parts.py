@@ -10,7 +10,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..probe import Probe, _device
+from .. import checks
+from ..probe import Probe, _device, get_layer
 from .encoders import FeatureEncoder, IdentityEncoder, check_encoder
 from .generators import CodeParam, FourierGenerator, PixelGenerator, check_generator, generator_box
 from .lagrangian import as_bands, as_objectives, check_reachable
@@ -77,6 +78,31 @@ def resolve_encoder(encoder, model) -> nn.Module:
                      f"'features' (the model's standardized penultimate features) or 'identity'")
 
 
+def check_settings(*, diversity, lr, inner_steps, min_steps, max_outer, mu0, rho, margin, restart_fraction,
+                   jitter, max_batches, max_seconds, quantize, seed, stop, every) -> None:
+    """The sampler's settings, each by name with what is allowed (before anything runs)."""
+    checks.number(diversity, "diversity", minimum=0, hint=" (gamma, the weight of the spread; 0: independent restarts)")
+    checks.number(lr, "lr", positive=True, hint=" (Adam's step, in units of the code box)")
+    checks.integer(inner_steps, "inner_steps", minimum=1)
+    checks.integer(min_steps, "min_steps", minimum=0, hint=" (steps before a sample may be frozen)")
+    checks.integer(max_outer, "max_outer", minimum=1, hint=" (augmented-Lagrangian iterations per batch)")
+    checks.number(mu0, "mu0", positive=True, hint=" (the first penalty weight of the augmented Lagrangian)")
+    checks.number(rho, "rho", minimum=1, hint=" (the factor the penalty weight grows by)")
+    checks.number(margin, "margin", minimum=0, maximum=0.5, hint=" (the share of the band's width aimed inside it)")
+    checks.number(restart_fraction, "restart_fraction", minimum=0, maximum=1,
+                  hint=" (the share of a batch started from fresh codes)")
+    checks.number(jitter, "jitter", minimum=0, hint=" (noise on kept codes, in units of the box)")
+    if max_batches is not None:
+        checks.integer(max_batches, "max_batches", minimum=1, hint=" (or None for 3 n / K + 2)")
+    if max_seconds is not None:
+        checks.number(max_seconds, "max_seconds", positive=True, hint=" (or None for no time limit)")
+    if not isinstance(quantize, bool):
+        raise TypeError(f"quantize must be True (8-bit images) or False, got {checks._show(quantize)}")
+    checks.integer(seed, "seed", minimum=0)
+    checks.callable_or_none(stop, "stop", "called with no arguments, True to stop")
+    checks.integer(every, "every", minimum=1, hint=" (a frame every that many steps)")
+
+
 def _check_counts(n, K) -> None:
     for name, value in (("n", n), ("K", K)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -88,8 +114,11 @@ class _Setup:
     """Everything fixed for a whole run: validated inputs, the shared forward pass."""
 
     def __init__(self, model, objectives, bands, generator, encoder, value_range, quantize):
-        self.model = model
+        self.model = checks.model(model, "the inverse-set sampler")     # before any forward pass
         self.objectives = as_objectives(objectives)
+        for objective in self.objectives:
+            for layer in objective.layers:
+                get_layer(model, layer)
         self.bands = as_bands(bands, len(self.objectives))
         check_reachable(model, self.objectives, self.bands, value_range)
         self.device = _device(model)
@@ -97,6 +126,10 @@ class _Setup:
         low, high = generator_box(self.generator)
         self.low, self.high = low.to(self.device), high.to(self.device)
         self.image_shape = check_generator(self.generator, self.low, self.high)
+        if len(self.image_shape) != 3 or self.image_shape[0] != 3:
+            raise ValueError(f"the generator must make colour images (B, 3, H, W) for the model, got images of "
+                             f"shape {self.image_shape} per code")
+        checks.image_fits(model, self.image_shape[-2:], "the generator's image")
         self.encoder = resolve_encoder(encoder, model).to(self.device)
         corners = self.generator(torch.stack([self.low, self.high])).detach()
         check_encoder(self.encoder, corners)
@@ -120,8 +153,8 @@ class _Setup:
     @torch.no_grad()
     def measure(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Activations (B, J) and encodings (B, d) of images, by a separate forward pass."""
-        with Probe(self.model, list(dict.fromkeys(self.layers)), stop_early=True) as probe:
-            acts = probe.run(images.to(self.device))     # any image shape: the slab model reads (B, 1, 1, D)
+        probe = Probe(self.model, list(dict.fromkeys(self.layers)), stop_early=True)
+        acts = probe.run(images.to(self.device))     # any image shape: the slab model reads (B, 1, 1, D)
         values = torch.stack([o(acts) for o in self.objectives], 1)
         if self._shared:
             return values, self.encoder.from_activation(acts[self.encoder.layer])

@@ -27,9 +27,10 @@ import torch
 from torch import nn
 
 from ..ascent.loop import adam, ascend
+from ..probe import without_grad
 from .generators import CodeParam
 from .lagrangian import AugmentedLagrangian
-from .parts import InverseSet, SamplerFrame, _Accepted, _check_counts, _Progress, _Setup
+from .parts import InverseSet, SamplerFrame, _Accepted, _check_counts, _Progress, _Setup, check_settings
 
 __all__ = ["InverseSet", "SamplerFrame", "inverse_set", "sample_inverse_set"]
 
@@ -53,11 +54,15 @@ def sample_inverse_set(model: nn.Module, objectives, bands, *, n: int, K: int = 
     ``margin`` of the band's width inside it. ``quantize`` checks and returns 8-bit images.
     """
     _check_counts(n, K)
+    check_settings(diversity=diversity, lr=lr, inner_steps=inner_steps, min_steps=min_steps, max_outer=max_outer,
+                   mu0=mu0, rho=rho, margin=margin, restart_fraction=restart_fraction, jitter=jitter,
+                   max_batches=max_batches, max_seconds=max_seconds, quantize=quantize, seed=seed, stop=stop,
+                   every=every)
     setup = _Setup(model, objectives, bands, generator, encoder, value_range, quantize)
     rng = torch.Generator().manual_seed(seed)
     accepted, dim = _Accepted(setup), setup.low.numel()
     progress = _Progress(setup)
-    max_batches = max_batches or 3 * math.ceil(n / K) + 2
+    max_batches = 3 * math.ceil(n / K) + 2 if max_batches is None else max_batches
     started = time.perf_counter()
     units = torch.rand(K, dim, generator=rng)
     for batch_index in range(max_batches):
@@ -124,8 +129,7 @@ def _solve_batch(setup, al, param, accepted, progress, *, n, needed, has_accepte
         if 0 < frozen_before == frozen or (has_accepted and frozen == 0 and outer >= 3):
             break                                   # the rest make no progress: new codes will do better
         al.update_multipliers(rho)
-    with torch.no_grad():
-        param()                                      # last_images: every code where it ended or was frozen
+    without_grad(param)                              # last_images: every code where it ended or was frozen
     return outer
 
 

@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 import torch
 from torch import nn
 
+from .. import checks
 from ..ascent.loop import Frame, ascend
 from ..ascent.param import PixelImage
 from ..ascent.steps import UpdateRule
@@ -92,15 +93,23 @@ def invert(model: nn.Module, images: torch.Tensor, layer: str, *, restarts: int 
 
     ``lr`` is in y = x / B_total units (deep-goggle used 0.004 for 400 steps on CaffeNet; 0.4
     converges on ShapeNet in 200). ``tv`` defaults to ``tv_for_layer``; ``stats`` (mean colour and B) to the shapes dataset's.
-    Bad arguments raise ``ValueError`` before anything runs; the model is left unchanged.
+    Bad arguments raise ``ValueError`` or ``TypeError`` before anything runs (the model checked
+    first: eval mode, the layer); the model is left unchanged. uint8 images are divided by 255,
+    float16/float64 images converted to float32. ``seed=None`` draws a fresh seed from a local
+    generator: the global random state is never touched.
     """
+    checks.model(model, "invert")
+    get_layer(model, layer)
     images = check_images(images)
-    check_strengths(restarts=restarts, steps=steps, alpha_weight=alpha_weight, alpha=alpha, beta=beta, lr=lr)
+    check_strengths(restarts=restarts, steps=steps, alpha_weight=alpha_weight, alpha=alpha, beta=beta, lr=lr,
+                    start_noise=start_noise, every=every)
+    seed = checks.seed(seed)
+    checks.callable_or_none(stop, "stop", "called with no arguments, True to stop")
     tv = tv_for_layer(model, layer) if tv is None else tv
     check_strengths(tv=tv)
     stats = stats or shapes_statistics()
     target = capture(model, images, layer)[layer].repeat_interleave(restarts, 0)
-    generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
+    generator = local_generator(seed)
     n, _, h, w = images.shape
     start = stats.mean.view(1, 3, 1, 1) + start_noise * stats.scale * torch.randn(n * restarts, 3, h, w, generator=generator)
     param = PixelImage(image=start.clamp(0, 1), batch=n * restarts)     # ascend moves it to the device
@@ -120,7 +129,8 @@ def invert(model: nn.Module, images: torch.Tensor, layer: str, *, restarts: int 
 
 def check_images(images) -> torch.Tensor:
     """(3, H, W) or (N, 3, H, W) finite values in [0, 1], or a list of same-size images
-    -> (N, 3, H, W); else a ValueError."""
+    -> (N, 3, H, W) float32. uint8 is divided by 255 and other floats converted to float32
+    (``vizlab.as_batch``'s conversions); bool, integer and complex tensors are refused."""
     if isinstance(images, (list, tuple)):
         images = as_batch(images)
     if not isinstance(images, torch.Tensor):
@@ -130,21 +140,38 @@ def check_images(images) -> torch.Tensor:
         images = images[None]
     if images.dim() != 4 or images.shape[1] != 3 or images.shape[0] < 1:
         raise ValueError(f"images must have shape (3, H, W) or (N, 3, H, W), got {tuple(images.shape)}")
-    low, high = torch.aminmax(images.detach())                 # NaN makes both NaN: refused too
-    if not (low >= 0 and high <= 1):
-        raise ValueError("images must be finite and in [0, 1] (divide 0..255 data by 255)")
-    return images.detach().float()
+    return as_batch(images.detach()).float()
+
+
+COUNTS = {"restarts", "steps", "octaves", "every"}          # whole numbers >= 1
+PIXELS = {"jitter"}                                          # whole numbers of pixels >= 0 (0: none)
+POSITIVE = {"alpha", "beta", "lr", "octave_scale", "step_size"}
+UNITS = {"start_noise": " (the start's noise, in units of the images' spread B; 0: the mean colour)"}
 
 
 def check_strengths(**values) -> None:
-    """Every value must be >= 0 (steps, restarts and exponents > 0)."""
-    positive = {"restarts", "steps", "alpha", "beta", "lr", "octaves", "octave_scale", "step_size"}
+    """Counts (restarts, steps, octaves, every) are ints >= 1, jitter an int >= 0, exponents and
+    rates finite and > 0, weights finite and >= 0 (0 switches a term off); bool is no number."""
     for name, value in values.items():
-        if not isinstance(value, (int, float)) or value != value:
-            raise TypeError(f"{name} must be a number, got {value!r}")
-        if value < 0 or (name in positive and value <= 0):
-            allowed = "> 0" if name in positive else ">= 0 (0 switches it off)"
-            raise ValueError(f"{name} must be {allowed}, got {value}")
+        if name in COUNTS:
+            checks.integer(value, name, minimum=1)
+        elif name in PIXELS:
+            checks.integer(value, name, minimum=0, hint=" (pixels of random shift; 0: none)")
+        elif name in POSITIVE:
+            checks.number(value, name, positive=True)
+        else:
+            checks.number(value, name, minimum=0, hint=UNITS.get(name, " (0 switches it off)"))
+
+
+def local_generator(seed: int | None) -> torch.Generator:
+    """A generator of its own, seeded with ``seed`` or, for None, freshly from the OS (the global
+    generator is neither read nor reseeded: ``torch.seed()`` would do both)."""
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return generator
 
 
 def final(frames: Iterator[Frame]) -> Frame:
@@ -156,4 +183,5 @@ def final(frames: Iterator[Frame]) -> Frame:
 
 
 __all__ = ["PaperMomentum", "paper_momentum", "tv_for_layer", "invert", "check_images", "check_strengths",
+           "local_generator",
            "final", "feature_error"]

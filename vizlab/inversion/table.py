@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ..probe import _device, layer_names
-from .invert import check_images, final, invert
+from .. import checks
+from ..probe import _device, get_layer, layer_names, without_grad
+from .invert import check_images, check_strengths, final, invert
 from .terms import ImageStats, shapes_statistics
 
 
@@ -60,12 +61,16 @@ def inversion_table(model: nn.Module, images: torch.Tensor, layers=None, *, rest
                     **options) -> InversionTable:
     """Invert ``images`` (N, 3, H, W) from each of ``layers`` (default: every layer of the model);
     ``options`` go to ``invert`` (``tv``, ``lr``, ...). One batched run per layer."""
+    checks.model(model, "inversion_table")          # before the first forward pass
+    layers = layer_names(model) if layers is None else checks.layer_names(layers)
+    for layer in layers:
+        get_layer(model, layer)
     images = check_images(images)
+    checks.image_fits(model, images.shape[-2:], "an image")
+    check_strengths(restarts=restarts, steps=steps)
     stats = stats or shapes_statistics()
-    layers = layer_names(model) if layers is None else [layers] if isinstance(layers, str) else list(layers)
     device = _device(model)
-    with torch.no_grad():
-        predicted = model(images.to(device)).argmax(1).cpu()
+    predicted = without_grad(model, images.to(device)).argmax(1).cpu()
     table = InversionTable()
     n = images.shape[0]
     for layer in layers:
@@ -76,8 +81,8 @@ def inversion_table(model: nn.Module, images: torch.Tensor, layers=None, *, rest
         errors = image_error(frame.images, originals, stats).view(n, restarts)
         spread = (found - found.mean(1, keepdim=True)).pow(2).mean((1, 2, 3, 4)).sqrt()
         spread = spread / stats.centre(images).pow(2).flatten(1).mean(1).sqrt()
-        with torch.no_grad():
-            kept = (model(frame.images.to(device)).argmax(1).cpu() == predicted.repeat_interleave(restarts)).float().mean()
+        kept = (without_grad(model, frame.images.to(device)).argmax(1).cpu()
+                == predicted.repeat_interleave(restarts)).float().mean()
         table.append(LayerInversion(layer, -frame.score, float(errors.mean()), float(spread.mean()),
                                     float(kept), found, errors.mean(1)))
     return table

@@ -42,13 +42,17 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
 
 
+@torch.random.fork_rng(devices=[])
 def train_shapenet(config: TrainConfig = TrainConfig(), *, log=print) -> TrainResult:
-    """Train a fresh ShapeNet; ``log`` receives one line per epoch (pass ``None`` for silence)."""
+    """Train a fresh ShapeNet; ``log`` receives one line per epoch (pass ``None`` for silence).
+
+    The weights start from the global generator seeded with ``config.seed`` (as they always
+    have, so a seed gives the same ShapeNet), inside ``fork_rng``: the caller's global random
+    state is restored on return."""
     _check_config(config)
     torch.manual_seed(config.seed)
     net = ShapeNet()
-    with torch.no_grad():
-        net.conv1.weight.mul_(config.conv1_init_scale)
+    torch.no_grad()(net.conv1.weight.mul_)(config.conv1_init_scale)
     mean, std = torch.tensor(MEAN)[:, None, None], torch.tensor(STD)[:, None, None]
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     steps = config.epochs * (config.images_per_epoch // config.batch_size)

@@ -139,8 +139,25 @@ def normalized(model: nn.Module, mean, std) -> nn.Module:
 
 
 class _NormalizesInput:
+    """The first step of a loaded model. Its class is made at run time, so pickling names it by
+    the architecture it extends (``torch.save``, ``pickle`` and ``copy.deepcopy`` then work), and
+    a copy drops the hooks that vizlab's probes had on the original when it was taken."""
+
     def forward(self, images):
         return super().forward((images - self.input_mean) / self.input_std)
+
+    def __reduce_ex__(self, protocol):
+        return (_new_normalized, (type(self).__bases__[1],), self.__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        from ..probe import strip_inert_hooks           # models sit below the probe: imported late
+        strip_inert_hooks(self)
+
+
+def _new_normalized(cls: type):
+    """An empty instance of ``cls``'s normalizing subclass, for unpickling (state is set after)."""
+    return object.__new__(_normalizing_subclass(cls))
 
 
 _subclasses: dict[type, type] = {}
