@@ -44,7 +44,15 @@ DOWNLOAD_DEADLINE_S = 900        # the whole download (a connection that trickle
 
 
 class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights are neither cached nor downloadable."""
+    """Pretrained weights are neither cached nor downloadable.
+
+    ``path`` is where the cache expects the file, ``url`` where it comes from, ``reason`` why it
+    is not there (e.g. "the download failed (...)") and ``offline`` whether ``VIZLAB_OFFLINE``
+    forbade the download."""
+
+    def __init__(self, message: str, *, path: Path, url: str, reason: str, offline: bool):
+        super().__init__(message)
+        self.path, self.url, self.reason, self.offline = path, url, reason, offline
 
 
 @dataclass(frozen=True)
@@ -245,10 +253,12 @@ def fetch_weights(name: str) -> Path:
     path = weights_path(name)
     if path.is_file():
         return path
-    why = "VIZLAB_OFFLINE is set" if os.environ.get("VIZLAB_OFFLINE") else None
+    url = _torchvision_weights(_spec(name)).url
+    offline = bool(os.environ.get("VIZLAB_OFFLINE"))
+    why = "VIZLAB_OFFLINE is set" if offline else None
     if why is None:
         try:
-            _download(_torchvision_weights(_spec(name)).url, path)
+            _download(url, path)
             return path
         except (OSError, socket.timeout) as error:  # URLError and HTTPError are OSErrors
             why = f"the download failed ({error})"
@@ -259,7 +269,8 @@ def fetch_weights(name: str) -> Path:
         f"  * on a machine with internet, download them once: python -m vizlab download {name}\n"
         f"    (or copy the file to {path});\n"
         f"  * pass a file you already have: load_model({name!r}, weights='path/to/file.pth');\n"
-        f"  * or use random weights for a sanity check: load_model({name!r}, weights='random').")
+        f"  * or use random weights for a sanity check: load_model({name!r}, weights='random').",
+        path=path, url=url, reason=why, offline=offline)
 
 
 def _download(url: str, path: Path, *, deadline_s: float | None = None) -> None:
