@@ -146,3 +146,14 @@ def test_cached_imagenet_weights_are_memory_mapped_and_a_legacy_file_still_loads
     torch.save(reference.state_dict(), own)
     mine = load_model("resnet18", weights=own)
     assert str(own) not in _mapped_files() and torch.equal(mine.layer1[0].conv1.weight, reference.layer1[0].conv1.weight)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("where", [0, -1, 37])
+def test_weights_with_a_non_finite_value_are_refused(tmp_path, bad, where):
+    state = torch.load(zoo.SHAPENET_WEIGHTS, map_location="cpu", weights_only=True)
+    state["conv2.weight"].view(-1)[where] = bad
+    torch.save(state, tmp_path / "diverged.pt")
+    with pytest.raises(ValueError, match=r"NaN or infinite values in 'conv2.weight'"):
+        load_model("shapenet", weights=tmp_path / "diverged.pt")
+    assert zoo._finite(torch.tensor([-3.0e38, 0.0, 3.0e38])) and zoo._finite(torch.zeros(2, 3, dtype=torch.float16))
