@@ -127,6 +127,9 @@ def test_the_wheel_holds_the_package_its_data_and_the_command(dists):
     assert {name.split("/")[0] for name in names} == {"vizlab", info}, "only the package goes into site-packages"
     assert f"Name: {NAME}\n" in metadata and f"Version: {VERSION}\n" in metadata
     assert "vizlab = vizlab.cli:main" in entry_points
+    lessons = {path.name: path.read_bytes() for path in (ROOT / "lessons").glob("*.ipynb")}
+    with zipfile.ZipFile(dists["wheel"]) as wheel:                # the notebooks, as the repository has them
+        assert {name: wheel.read(f"vizlab/lessons/{name}") for name in lessons} == lessons
 
 
 # Install into a fresh environment and use it from outside the tree ---------------------------
@@ -183,24 +186,30 @@ def test_the_command_line_works_from_the_wheel(fresh):
     command = fresh["venv"] / "bin" / "vizlab"                  # the entry point pip wrote from the wheel
     assert command.read_text().startswith(f"#!{fresh['python']}")
     help_text = in_fresh(fresh, command, "--help").stdout
-    assert all(word in help_text for word in ["train", "download", "layers", "render"])
+    assert all(word in help_text for word in ["train", "download", "lessons", "layers", "render"])
     out = fresh["work"] / "unit.png"
     in_fresh(fresh, command, "render", "conv3", "0", "--steps", "2", "--size", "32", "-o", out)   # shipped weights
     assert out.read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.slow
-def test_a_lesson_runs_from_the_wheel(fresh):
+def test_vizlab_lessons_copies_the_notebooks_and_lesson_01_runs_from_there(fresh):
+    """README's no-clone path: pip install, 'vizlab lessons DIR', open lesson 01 from DIR."""
     import nbformat
 
-    notebook = nbformat.read(LESSON, as_version=4)
+    folder = fresh["work"] / "my-lessons"
+    out = in_fresh(fresh, fresh["venv"] / "bin" / "vizlab", "lessons", folder).stdout
+    shipped = sorted((ROOT / "lessons").glob("*.ipynb"))
+    assert f"copied {len(shipped)} lessons to {folder}" in out and f"jupyter lab {folder}" in out
+    assert [path.read_bytes() for path in sorted(folder.iterdir())] == [path.read_bytes() for path in shipped]
+    lesson = folder / LESSON.name
+    notebook = nbformat.read(lesson, as_version=4)
     check = (f"import sys, vizlab\nassert sys.prefix == {str(fresh['venv'])!r}, sys.prefix\n"
              f"assert vizlab.__file__.startswith({str(fresh['site'] / 'vizlab')!r}), vizlab.__file__")
     notebook.cells.insert(0, nbformat.v4.new_code_cell(check))
-    lesson = fresh["work"] / LESSON.name
     nbformat.write(notebook, lesson)
     runner = ("import sys, nbformat; from nbclient import NotebookClient; "
               "nb = nbformat.read(sys.argv[1], as_version=4); "
               "NotebookClient(nb, timeout=180, kernel_name='python3', "
               "resources={'metadata': {'path': sys.argv[2]}}).execute(); print('ran', len(nb.cells), 'cells')")
-    assert "ran" in in_fresh(fresh, fresh["python"], "-c", runner, lesson, fresh["work"]).stdout
+    assert "ran" in in_fresh(fresh, fresh["python"], "-c", runner, lesson, folder).stdout
