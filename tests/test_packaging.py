@@ -79,6 +79,39 @@ def test_source_version_reads_only_this_projects_pyproject(tmp_path):
     assert _source_version(pyproject) == "1.2.3"
 
 
+# Declared versions -----------------------------------------------------------------------------
+
+def _requirements(*groups: str) -> dict:
+    from packaging.requirements import Requirement
+
+    project = PYPROJECT["project"]
+    lines = [*project["dependencies"], *(r for group in groups for r in project["optional-dependencies"][group])]
+    return {req.name: req.specifier for req in map(Requirement, lines)}
+
+
+def test_colabs_versions_lie_inside_the_declared_ranges():
+    """Colab's own packages (NOTEBOOKS.md: its pip freeze) must satisfy vizlab's ranges, or the
+    install cell of every lesson would replace them there. .ci/lowest tests the floors."""
+    declared = _requirements()
+    for name, version in {"ipywidgets": "7.7.1", "matplotlib": "3.10.0", "numpy": "2.1.3", "torch": "2.11.0",
+                          "torchvision": "0.26.0"}.items():
+        assert declared[name].contains(version), f"{name} {version} is outside {declared[name]}"
+    assert not declared["matplotlib"].contains("3.8.4") and not declared["pillow"].contains("9.1.1")
+
+
+def test_ipykernel_7_0_is_excluded_wherever_the_lessons_get_a_kernel():
+    """ipykernel 7.0 lost output sent from threads; 7.1.0 fixed it."""
+    from packaging.specifiers import SpecifierSet
+
+    binder = (ROOT / "binder" / "environment.yml").read_text(encoding="utf-8")
+    pinned = [line.split("#")[0].strip().removeprefix("- ").removeprefix("ipykernel")
+              for line in binder.splitlines() if line.strip().startswith("- ipykernel")]
+    for where, specifier in [("pyproject's lessons extra", _requirements("lessons")["ipykernel"]),
+                             ("binder/environment.yml", SpecifierSet(*pinned))]:
+        assert not specifier.contains("7.0.0") and not specifier.contains("7.0.1"), where
+        assert specifier.contains("7.1.0") and specifier.contains("6.17.1"), where
+
+
 # Build ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
