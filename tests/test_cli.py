@@ -77,3 +77,9 @@ def test_lessons_into_a_file_is_one_clear_error(capsys, tmp_path):
 def test_python_dash_m_vizlab_runs():
     result = subprocess.run([sys.executable, "-m", "vizlab", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "train" in result.stdout
+
+
+def test_lessons_without_a_folder_copies_into_vizlab_lessons_here(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert "jupyter lab vizlab-lessons" in _lessons(capsys)
+    assert len(list((tmp_path / "vizlab-lessons").glob("*.ipynb"))) >= 10
