@@ -4,7 +4,7 @@ The slow tests build the sdist, build the wheel *from the sdist* (so the sdist p
 install the wheel (not editable) into a fresh virtual environment outside the source tree, and
 run the CLI and a lesson from there, in a folder outside the repository. Reinstalling torch into
 that environment would take minutes and gigabytes, so it borrows the already installed
-dependencies through a ``.pth`` line pointing at this interpreter's site-packages: a ``.pth`` line
+dependencies through ``.pth`` lines pointing at this interpreter's site-packages: a ``.pth`` line
 only adds a folder to ``sys.path`` (it runs no ``.pth`` files inside it), so the source tree's
 editable install stays inactive there, and the tests check that ``vizlab`` is imported from the
 fresh environment. Building uses the backend in pyproject.toml directly, without isolation, as
@@ -167,6 +167,23 @@ def test_the_wheel_holds_the_package_its_data_and_the_command(dists):
 
 # Install into a fresh environment and use it from outside the tree ---------------------------
 
+def borrowed_paths() -> set[str]:
+    """This interpreter's site-packages, and the folders their ``.pth`` files add by a plain path
+    line (.ci/lowest borrows torch that way): a borrowed ``.pth`` line does not run the ``.pth``
+    files of the folder it adds, so those folders are borrowed by name too. Import lines, such
+    as an editable install's finder, are not followed."""
+    sites = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    added = set()
+    for site in sites:
+        for pth in Path(site).glob("*.pth"):
+            for line in pth.read_text(encoding="utf-8").splitlines():
+                if line.strip() and not line.startswith(("#", "import ", "import\t")):
+                    folder = Path(site) / line.strip()              # an absolute line stays absolute
+                    if folder.is_dir():
+                        added.add(str(folder))
+    return sites | added
+
+
 @pytest.fixture(scope="module")
 def fresh(dists, tmp_path_factory) -> dict:
     """A new venv with the wheel installed; ``env`` runs its python with no trace of the source tree."""
@@ -176,7 +193,7 @@ def fresh(dists, tmp_path_factory) -> dict:
     run([sys.executable, "-m", "venv", "--without-pip", venv])
     python = venv / "bin" / "python"
     site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    borrowed = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    borrowed = borrowed_paths()
     # The dev venv may live inside the checkout (README's `.venv`): what matters is that its
     # site-packages neither is the source tree nor holds a `vizlab` package (an editable install
     # is a .pth/finder there, which a borrowed path line does not run).
