@@ -1,6 +1,7 @@
 """Run every lesson notebook top to bottom and measure its time and its kernel's peak memory.
 
     python benchmarks/bench_lessons.py [lessons/03_feature_space.ipynb ...] [--interval 0.05] [--cells]
+                                       [--stand-in-weights]
 
 Without arguments it runs ``lessons/*.ipynb`` (so lessons added later are measured too), each in
 a fresh kernel started by nbclient, as nbval and "Run All" do. While a notebook runs, a thread
@@ -9,6 +10,11 @@ samples the resident memory (RSS, from ``/proc``) of the kernel process and its 
 cell: where the memory goes); the targets (PERFORMANCE.md) are
 <= 60 s on 2 cores and <= 1.5 GB (Binder kills a kernel past 2 GB). Linux only (reads /proc).
 The kernel inherits this environment: set OMP_NUM_THREADS to model Binder's cores.
+
+``--stand-in-weights`` measures the lessons as Binder runs them, with the ImageNet weights cached:
+it writes random state dicts of the real shapes and sizes (AlexNet 233 MB, VGG-16 528 MB,
+GoogLeNet 50 MB, ResNet-18 45 MB) into a temporary ``TORCH_HOME`` first, so every optional
+ImageNet cell runs, offline. The memory is the real one; the pictures are of random networks.
 """
 from __future__ import annotations
 
@@ -21,6 +27,21 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S, TARGET_MB = 60, 1536
+IMAGENET_MODELS = ("alexnet", "vgg16", "googlenet", "resnet18")
+
+
+def write_stand_in_weights(torch_home: Path) -> None:
+    """Random weights of each ImageNet model, where ``load_model(name)`` looks for the real file."""
+    os.environ["TORCH_HOME"] = str(torch_home)      # before torch.hub reads it; the kernels inherit it
+    import torch
+
+    from vizlab.models import zoo
+
+    for name in IMAGENET_MODELS:
+        path = zoo.weights_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(zoo.MODELS[name].build().state_dict(), path)     # torchvision's random initialization
+        print(f"stand-in {name} weights: {path.stat().st_size / 2**20:.0f} MiB", flush=True)
 
 
 def rss_mb(pid: int) -> float:
@@ -120,9 +141,18 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between RSS samples")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     parser.add_argument("--cells", action="store_true", help="also print each code cell's seconds and peak MB")
+    parser.add_argument("--stand-in-weights", action="store_true",
+                        help="cache random ImageNet weights of the real sizes first (as Binder has them)")
     args = parser.parse_args()
     notebooks = args.notebooks or sorted((REPO / "lessons").glob("*.ipynb"))
     os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    if args.stand_in_weights:
+        import tempfile
+
+        sys.path.insert(0, str(REPO))
+        torch_home = tempfile.TemporaryDirectory(prefix="vizlab-stand-in-")
+        write_stand_in_weights(Path(torch_home.name))
+        os.environ["VIZLAB_OFFLINE"] = "1"
     print(f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, {os.cpu_count()} CPUs; "
           f"targets: <= {TARGET_S} s, <= {TARGET_MB} MB peak kernel RSS")
     print(f"{'lesson':40s} {'seconds':>8s} {'peak MB':>8s}")

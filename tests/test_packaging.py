@@ -4,7 +4,7 @@ The slow tests build the sdist, build the wheel *from the sdist* (so the sdist p
 install the wheel (not editable) into a fresh virtual environment outside the source tree, and
 run the CLI and a lesson from there, in a folder outside the repository. Reinstalling torch into
 that environment would take minutes and gigabytes, so it borrows the already installed
-dependencies through a ``.pth`` line pointing at this interpreter's site-packages: a ``.pth`` line
+dependencies through ``.pth`` lines pointing at this interpreter's site-packages: a ``.pth`` line
 only adds a folder to ``sys.path`` (it runs no ``.pth`` files inside it), so the source tree's
 editable install stays inactive there, and the tests check that ``vizlab`` is imported from the
 fresh environment. Building uses the backend in pyproject.toml directly, without isolation, as
@@ -79,6 +79,39 @@ def test_source_version_reads_only_this_projects_pyproject(tmp_path):
     assert _source_version(pyproject) == "1.2.3"
 
 
+# Declared versions -----------------------------------------------------------------------------
+
+def _requirements(*groups: str) -> dict:
+    from packaging.requirements import Requirement
+
+    project = PYPROJECT["project"]
+    lines = [*project["dependencies"], *(r for group in groups for r in project["optional-dependencies"][group])]
+    return {req.name: req.specifier for req in map(Requirement, lines)}
+
+
+def test_colabs_versions_lie_inside_the_declared_ranges():
+    """Colab's own packages (NOTEBOOKS.md: its pip freeze) must satisfy vizlab's ranges, or the
+    install cell of every lesson would replace them there. .ci/lowest tests the floors."""
+    declared = _requirements()
+    for name, version in {"ipywidgets": "7.7.1", "matplotlib": "3.10.0", "numpy": "2.1.3", "torch": "2.11.0",
+                          "torchvision": "0.26.0"}.items():
+        assert declared[name].contains(version), f"{name} {version} is outside {declared[name]}"
+    assert not declared["matplotlib"].contains("3.8.4") and not declared["pillow"].contains("9.1.1")
+
+
+def test_ipykernel_7_0_is_excluded_wherever_the_lessons_get_a_kernel():
+    """ipykernel 7.0 lost output sent from threads; 7.1.0 fixed it."""
+    from packaging.specifiers import SpecifierSet
+
+    binder = (ROOT / "binder" / "environment.yml").read_text(encoding="utf-8")
+    pinned = [line.split("#")[0].strip().removeprefix("- ").removeprefix("ipykernel")
+              for line in binder.splitlines() if line.strip().startswith("- ipykernel")]
+    for where, specifier in [("pyproject's lessons extra", _requirements("lessons")["ipykernel"]),
+                             ("binder/environment.yml", SpecifierSet(*pinned))]:
+        assert not specifier.contains("7.0.0") and not specifier.contains("7.0.1"), where
+        assert specifier.contains("7.1.0") and specifier.contains("6.17.1"), where
+
+
 # Build ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -127,9 +160,29 @@ def test_the_wheel_holds_the_package_its_data_and_the_command(dists):
     assert {name.split("/")[0] for name in names} == {"vizlab", info}, "only the package goes into site-packages"
     assert f"Name: {NAME}\n" in metadata and f"Version: {VERSION}\n" in metadata
     assert "vizlab = vizlab.cli:main" in entry_points
+    lessons = {path.name: path.read_bytes() for path in (ROOT / "lessons").glob("*.ipynb")}
+    with zipfile.ZipFile(dists["wheel"]) as wheel:                # the notebooks, as the repository has them
+        assert {name: wheel.read(f"vizlab/lessons/{name}") for name in lessons} == lessons
 
 
 # Install into a fresh environment and use it from outside the tree ---------------------------
+
+def borrowed_paths() -> set[str]:
+    """This interpreter's site-packages, and the folders their ``.pth`` files add by a plain path
+    line (.ci/lowest borrows torch that way): a borrowed ``.pth`` line does not run the ``.pth``
+    files of the folder it adds, so those folders are borrowed by name too. Import lines, such
+    as an editable install's finder, are not followed."""
+    sites = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    added = set()
+    for site in sites:
+        for pth in Path(site).glob("*.pth"):
+            for line in pth.read_text(encoding="utf-8").splitlines():
+                if line.strip() and not line.startswith(("#", "import ", "import\t")):
+                    folder = Path(site) / line.strip()              # an absolute line stays absolute
+                    if folder.is_dir():
+                        added.add(str(folder))
+    return sites | added
+
 
 @pytest.fixture(scope="module")
 def fresh(dists, tmp_path_factory) -> dict:
@@ -140,7 +193,7 @@ def fresh(dists, tmp_path_factory) -> dict:
     run([sys.executable, "-m", "venv", "--without-pip", venv])
     python = venv / "bin" / "python"
     site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    borrowed = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    borrowed = borrowed_paths()
     # The dev venv may live inside the checkout (README's `.venv`): what matters is that its
     # site-packages neither is the source tree nor holds a `vizlab` package (an editable install
     # is a .pth/finder there, which a borrowed path line does not run).
@@ -183,24 +236,30 @@ def test_the_command_line_works_from_the_wheel(fresh):
     command = fresh["venv"] / "bin" / "vizlab"                  # the entry point pip wrote from the wheel
     assert command.read_text().startswith(f"#!{fresh['python']}")
     help_text = in_fresh(fresh, command, "--help").stdout
-    assert all(word in help_text for word in ["train", "download", "layers", "render"])
+    assert all(word in help_text for word in ["train", "download", "lessons", "layers", "render"])
     out = fresh["work"] / "unit.png"
     in_fresh(fresh, command, "render", "conv3", "0", "--steps", "2", "--size", "32", "-o", out)   # shipped weights
     assert out.read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.slow
-def test_a_lesson_runs_from_the_wheel(fresh):
+def test_vizlab_lessons_copies_the_notebooks_and_lesson_01_runs_from_there(fresh):
+    """README's no-clone path: pip install, 'vizlab lessons DIR', open lesson 01 from DIR."""
     import nbformat
 
-    notebook = nbformat.read(LESSON, as_version=4)
+    folder = fresh["work"] / "my-lessons"
+    out = in_fresh(fresh, fresh["venv"] / "bin" / "vizlab", "lessons", folder).stdout
+    shipped = sorted((ROOT / "lessons").glob("*.ipynb"))
+    assert f"copied {len(shipped)} lessons to {folder}" in out and f"jupyter lab {folder}" in out
+    assert [path.read_bytes() for path in sorted(folder.iterdir())] == [path.read_bytes() for path in shipped]
+    lesson = folder / LESSON.name
+    notebook = nbformat.read(lesson, as_version=4)
     check = (f"import sys, vizlab\nassert sys.prefix == {str(fresh['venv'])!r}, sys.prefix\n"
              f"assert vizlab.__file__.startswith({str(fresh['site'] / 'vizlab')!r}), vizlab.__file__")
     notebook.cells.insert(0, nbformat.v4.new_code_cell(check))
-    lesson = fresh["work"] / LESSON.name
     nbformat.write(notebook, lesson)
     runner = ("import sys, nbformat; from nbclient import NotebookClient; "
               "nb = nbformat.read(sys.argv[1], as_version=4); "
               "NotebookClient(nb, timeout=180, kernel_name='python3', "
               "resources={'metadata': {'path': sys.argv[2]}}).execute(); print('ran', len(nb.cells), 'cells')")
-    assert "ran" in in_fresh(fresh, fresh["python"], "-c", runner, lesson, fresh["work"]).stdout
+    assert "ran" in in_fresh(fresh, fresh["python"], "-c", runner, lesson, folder).stdout

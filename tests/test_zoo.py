@@ -115,3 +115,45 @@ def test_pretrained_weights_are_read_first_and_become_the_parameters(empty_cache
     model = load_model("shapenet")
     assert model.conv1.weight.data_ptr() == state["conv1.weight"].data_ptr()   # one copy, not two
     assert all(not t.is_meta for t in [*model.parameters(), *model.buffers()])
+
+
+def _mapped_files() -> str:
+    with open("/proc/self/maps") as maps:
+        return maps.read()
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/maps"), reason="reads Linux's /proc")
+def test_cached_imagenet_weights_are_memory_mapped_and_a_legacy_file_still_loads(empty_cache, monkeypatch):
+    """Read into memory, VGG-16's file cost twice its size on Binder; mapped, its pages are the
+    parameters. A file of torch's legacy format cannot be mapped and is read the plain way; a
+    file the user passes is never mapped (they may overwrite it while the model lives)."""
+    monkeypatch.setenv("VIZLAB_OFFLINE", "1")
+    reference = load_model("resnet18", weights="random")
+    empty_cache.mkdir(parents=True)
+    cached = zoo.weights_path("resnet18")
+    torch.save(reference.state_dict(), cached)
+    model = load_model("resnet18")
+    assert str(cached) in _mapped_files()
+    assert torch.equal(model.fc.weight, reference.fc.weight)
+    del model
+
+    torch.save(reference.state_dict(), cached, _use_new_zipfile_serialization=False)
+    legacy = load_model("resnet18")
+    assert torch.equal(legacy.conv1.weight, reference.conv1.weight)
+    del legacy
+
+    own = empty_cache.parent / "own.pt"
+    torch.save(reference.state_dict(), own)
+    mine = load_model("resnet18", weights=own)
+    assert str(own) not in _mapped_files() and torch.equal(mine.layer1[0].conv1.weight, reference.layer1[0].conv1.weight)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("where", [0, -1, 37])
+def test_weights_with_a_non_finite_value_are_refused(tmp_path, bad, where):
+    state = torch.load(zoo.SHAPENET_WEIGHTS, map_location="cpu", weights_only=True)
+    state["conv2.weight"].view(-1)[where] = bad
+    torch.save(state, tmp_path / "diverged.pt")
+    with pytest.raises(ValueError, match=r"NaN or infinite values in 'conv2.weight'"):
+        load_model("shapenet", weights=tmp_path / "diverged.pt")
+    assert zoo._finite(torch.tensor([-3.0e38, 0.0, 3.0e38])) and zoo._finite(torch.zeros(2, 3, dtype=torch.float16))

@@ -2,6 +2,7 @@
 
   vizlab train      train ShapeNet on the embedded shapes and save its weights (to ./shapenet.pt)
   vizlab download   download ImageNet weights (alexnet, vgg16, googlenet, resnet18) into the cache
+  vizlab lessons    copy the lesson notebooks into a folder (default ./vizlab-lessons) to open them
   vizlab layers     list a model's layers with their output shapes
   vizlab render     render what excites a unit to a PNG (gradient ascent)
 
@@ -14,6 +15,7 @@ import itertools
 import sys
 
 DEFAULT_TRAIN_OUT = "shapenet.pt"  # in the current folder: never the weights inside the package
+DEFAULT_LESSONS_DIR = "vizlab-lessons"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
 
     download = commands.add_parser("download", help="download ImageNet weights into torchvision's cache")
     download.add_argument("models", nargs="+", help="model names, e.g. alexnet googlenet")
+
+    lessons = commands.add_parser("lessons", help="copy the lesson notebooks into a folder to open them")
+    lessons.add_argument("dir", nargs="?", default=DEFAULT_LESSONS_DIR,
+                         help=f"where to copy them (default: ./{DEFAULT_LESSONS_DIR}; created if needed)")
+    lessons.add_argument("--force", action="store_true",
+                         help="replace copies that differ from vizlab's (your edits are lost)")
 
     layers = commands.add_parser("layers", help="list a model's layers with their output shapes")
     layers.add_argument("model", nargs="?", default="shapenet")
@@ -62,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"train": _train, "download": _download, "layers": _layers, "render": _render}[args.command](args)
+        return {"train": _train, "download": _download, "lessons": _lessons, "layers": _layers,
+                "render": _render}[args.command](args)
     except (ValueError, TypeError, RuntimeError, OSError) as error:
         print(f"vizlab {args.command}: {error}", file=sys.stderr)
         return 2
@@ -95,10 +104,54 @@ def _train(args) -> int:
 
 
 def _download(args) -> int:
-    from .models.zoo import fetch_weights
+    from .models.zoo import WeightsUnavailableError, fetch_weights
 
     for name in args.models:
-        print(f"{name}: {fetch_weights(name)}")
+        try:
+            print(f"{name}: {fetch_weights(name)}")
+        except WeightsUnavailableError as error:     # one line: the reason, then the remedy
+            remedy = "unset VIZLAB_OFFLINE to download it, or put" if error.offline else "put"
+            raise RuntimeError(
+                f"no {name} weights: {' '.join(error.reason.split())}; {remedy} the file {error.url} "
+                f"at {error.path} (or set TORCH_HOME to a folder whose hub/checkpoints/ holds it)") from None
+    return 0
+
+
+def lessons_folder():
+    """Where the lesson notebooks are: inside the installed package (a wheel maps the repository's
+    ``lessons/`` to ``vizlab/lessons/``), else the ``lessons/`` of the source tree vizlab runs from."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent
+    for folder in (package / "lessons", package.parent / "lessons"):
+        if any(folder.glob("*.ipynb")):
+            return folder
+    raise OSError(f"no lesson notebooks found in {package / 'lessons'}: reinstall vizlab-cnn")
+
+
+def _lessons(args) -> int:
+    """Copy every lesson into ``args.dir``. A copy that is already there and differs from vizlab's
+    (the student's work) is kept unless ``--force``; an identical one is left as it is."""
+    import shutil
+    from pathlib import Path
+
+    source, target = lessons_folder(), Path(args.dir)
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"{args.dir!r} is a file: pass a folder to copy the lessons into")
+    target.mkdir(parents=True, exist_ok=True)
+    copied, kept = [], []
+    for notebook in sorted(source.glob("*.ipynb")):
+        copy = target / notebook.name
+        if copy.exists() and copy.read_bytes() == notebook.read_bytes():
+            continue
+        if copy.exists() and not args.force:
+            kept.append(notebook.name)
+            continue
+        shutil.copyfile(notebook, copy)
+        copied.append(notebook.name)
+    print(f"copied {len(copied)} lesson{'s' * (len(copied) != 1)} to {target}"
+          + (f"; kept your edited {', '.join(kept)} (vizlab lessons --force replaces them)" if kept else ""))
+    print(f"open them with: jupyter lab {target}")
     return 0
 
 
