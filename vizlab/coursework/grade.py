@@ -188,14 +188,16 @@ def _needed(statement: ast.stmt) -> bool:
 
 
 def free_text_answers(cells: list[dict]) -> dict[str, str]:
-    """The cells tagged ``answer``: question ``N`` for a tag ``answer-N``, else numbered in order."""
+    """The free-text answers: a cell tagged ``answer-N`` answers question N; the cells tagged
+    ``answer`` answer questions 1, 2, ... in their order. Two cells for one question are joined."""
     answers, order = {}, 0
     for cell in cells:
         tags = cell.get("metadata", {}).get("tags", []) if isinstance(cell.get("metadata"), dict) else []
         tags = [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
         named = [t[len("answer-"):] for t in tags if t.startswith("answer-")]
-        if "answer" in tags or named:
-            order += 1
+        if named or "answer" in tags:
+            if not named:
+                order += 1
             question = named[0] if named else str(order)
             answers[question] = (answers.get(question, "") + "\n\n" + _source(cell)).strip()
     return answers
