@@ -295,7 +295,7 @@ def _context():
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__, "vizlab", "vizlab.coursework", "vizlab.adversarial", "vizlab.data",
-                                        "vizlab.models.zoo", *_lesson_modules()])
+                                        "vizlab.models.zoo", *_lesson_modules(), "vizlab.coursework._warm"])
         return context
     return multiprocessing.get_context("spawn")
 
