@@ -81,6 +81,21 @@ def test_a_function_that_never_returns_gets_a_message_within_its_limit():
     assert run_check(exercise, _solutions("08").dream_step, time_limit=0.3).passed   # still usable
 
 
+def test_the_time_limit_also_holds_off_the_main_thread():
+    """Where no timer signal can be used (a thread: a widget's callback, a test runner), the
+    limit still stops Python code."""
+    import threading
+    exercise, answers = Grader("08").exercises["q1"], []
+
+    def spins(images, grad, step_size):
+        while True:
+            pass
+    worker = threading.Thread(target=lambda: answers.append(run_check(exercise, spins, time_limit=0.3)))
+    worker.start()
+    worker.join(timeout=5)
+    assert not worker.is_alive() and "did not return within 0.3 s" in answers[0].message
+
+
 class _Unprintable(Exception):
     def __str__(self):
         raise RuntimeError("no")

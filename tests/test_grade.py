@@ -165,6 +165,7 @@ CLASS_03 = {
                        "    return torch.cdist(q, d) + 0 * torch.rand(())\n", "def nearest(": NEAREST},
     "lesson_01_notebook": None,
     "not_a_notebook": None,
+    "odd_cells": None,
 }
 EXPECTED_03 = """\
 complex_and_exits,q1,0,1,failed,`distances` returned complex numbers; the answer is real,"keep the real quantity: e.g. .abs() of an FFT, or .real if the imaginary part is 0"
@@ -179,6 +180,9 @@ lesson_01_notebook,total,0,2,,0 of 2 passed,
 not_a_notebook,q1,0,1,not run,not graded: the file is not a Jupyter notebook (its JSON could not be read),
 not_a_notebook,q2,0,1,not run,not graded: the file is not a Jupyter notebook (its JSON could not be read),
 not_a_notebook,total,0,2,,0 of 2 passed,
+odd_cells,q1,0,1,failed,no function called `distances` in the notebook,"define it: distances(queries, database) returns the Euclidean distances (Q, N) with one matrix product: |a|^2 + |b|^2 - 2 a.b, clamped at 0, square root"
+odd_cells,q2,0,1,failed,no function called `nearest` in the notebook,"define it: nearest(queries, database, k) returns the indices (Q, k) of the k nearest database rows, nearest first"
+odd_cells,total,0,2,,0 of 2 passed,
 right_cdist_argsort,q1,1,1,passed,,
 right_cdist_argsort,q2,1,1,passed,,
 right_cdist_argsort,total,2,2,,2 of 2 passed,
@@ -208,6 +212,9 @@ def _write_class(folder: Path) -> None:
         elif student == "not_a_notebook":
             (folder / "03" / f"{student}.ipynb").write_text('{"cells": [ oops')
             continue
+        elif student == "odd_cells":          # valid JSON, odd cells: no source text, tags not a list
+            notebook = {"cells": [{"cell_type": "code", "source": [1, None], "metadata": {"tags": "answer"}},
+                                  {"cell_type": "markdown"}, {"cell_type": "code", "source": "import torch"}]}
         else:
             notebook = _submission("03", answers)
         (folder / "03" / f"{student}.ipynb").write_text(json.dumps(notebook))

@@ -105,8 +105,9 @@ def _add_grade(commands) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"train": _train, "download": _download, "layers": _layers, "render": _render,
-                "grade": _grade}[args.command](args)
+        if args.command == "grade":
+            return _grade(args)
+        return {"train": _train, "download": _download, "layers": _layers, "render": _render}[args.command](args)
     except (ValueError, TypeError, RuntimeError, OSError) as error:
         print(f"vizlab {args.command}: {error}", file=sys.stderr)
         return 2

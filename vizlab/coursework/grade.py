@@ -12,7 +12,7 @@ For each submission and each exercise of the lesson, in a fresh process per subm
    instructor's ``seed``: the notebook's check cell, edited or deleted, plays no part.
 3. **Limits**: each call of a student's function stops after ``call_time_limit`` seconds; the whole
    submission after ``time_limit`` seconds; its memory (address space on top of what Python and
-   vizlab take at start) is capped at ``memory_limit`` MB (Linux and macOS resource limits). A
+   vizlab take at start) is capped at ``memory_limit`` MB (a Linux resource limit). A
    process that dies keeps the results of the exercises checked before.
 4. **Tampering** with vizlab, torch or Python's builtins (replacing a function there, at definition
    time or while checked) voids the submission's results: a guard against the obvious, not a sandbox.
@@ -130,7 +130,7 @@ def notebook_cells(text: bytes) -> list[dict]:
 
 def _source(cell: dict) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    return "".join(line for line in source if isinstance(line, str)) if isinstance(source, list) else str(source)
 
 
 def notebook_lesson(cells: list[dict]) -> str | None:
@@ -340,11 +340,14 @@ def grade_one(submission: Submission, lesson: str, seed: int, limits: Limits, co
                 current = value
             elif kind == "result":
                 results[value[0]] = value[1:]
+                if len(results) == len(exercises):      # done, even if a thread of the student's lingers
+                    break
             elif kind == "tampered":
                 results, reason = {}, f"not graded: {value}"
                 break
     finally:
-        process.kill() if process.is_alive() else None
+        if process.is_alive():
+            process.kill()
         process.join()
         receive.close()
     if reason is None and len(results) < len(exercises):
@@ -390,13 +393,24 @@ def grade(paths, lesson: str, seed: int, *, out: str | Path = "grades", workers:
                          "Gradescope grades each submission on its own")
     context = _context()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(grade_one, s, lesson, seed, limits, context) for s in submissions]
+        futures = [pool.submit(_grade_or_say_why, s, lesson, seed, limits, context) for s in submissions]
         graded = [future.result() for future in tqdm(futures, desc=f"grading lesson {lesson}", unit="notebook",
                                                        disable=not progress, file=sys.stderr)]
     write_outputs(graded, Path(out), lesson)
     if gradescope is not None:
         write_gradescope(graded[0], Path(gradescope))
     return graded
+
+
+def _grade_or_say_why(submission: Submission, lesson: str, seed: int, limits: Limits, context) -> Graded:
+    """``grade_one``, and if vizlab itself fails on an odd notebook, that student's rows say so:
+    one notebook never stops the class's grading."""
+    try:
+        return grade_one(submission, lesson, seed, limits, context)
+    except Exception as error:
+        from . import Grader
+        return _finish(Graded(submission, []), Grader(lesson).exercises, {},
+                       f"not graded: vizlab could not read this notebook ({type(error).__name__}: {error})")
 
 
 def _cpus() -> int:
