@@ -319,8 +319,9 @@ def test_bad_options_are_one_line_with_the_fix(tmp_path, capsys, monkeypatch):
                           (["--seed", "1", "--lesson", "42"], "lessons with exercises"),
                           ([str(tmp_path / "a.ipynb"), "--seed", "1", "--gradescope", "r.json"], "one submission")):
         lesson = [] if "--lesson" in options else ["--lesson", "01"]
-        assert main(["grade", str(tmp_path), *options, *lesson]) == 2
+        assert main(["grade", str(tmp_path), *options, *lesson, "--out", str(tmp_path / "never")]) == 2
         assert said in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
     with pytest.raises(ValueError, match="does not exist"):
         collect([tmp_path / "missing"])
 
