@@ -5,6 +5,7 @@
   vizlab lessons    copy the lesson notebooks into a folder (default ./vizlab-lessons) to open them
   vizlab layers     list a model's layers with their output shapes
   vizlab render     render what excites a unit to a PNG (gradient ascent)
+  vizlab grade      grade a class's submitted lesson notebooks with cases the students never saw
 
 Run 'vizlab COMMAND --help' for a command's options. Errors are one line on stderr, exit code 2.
 """
@@ -64,14 +65,56 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--seed", type=int, default=0)
     render.add_argument("--scale", type=int, default=1, help="enlarge the PNG this many times (sharp pixels)")
     render.add_argument("-o", "--out", default=None, help="output PNG (default: MODEL_LAYER_UNIT.png)")
+    _add_grade(commands)
     return parser
+
+
+GRADE_SEED_VARIABLE = "VIZLAB_GRADE_SEED"
+
+
+def _add_grade(commands) -> None:
+    from .coursework.grade import Limits
+    limits = Limits()
+    grade = commands.add_parser(
+        "grade", help="grade submitted lesson notebooks with cases the students never saw",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Grade submitted notebooks of one lesson: for each submission, in a fresh process, run only "
+                    "the imports, definitions, lambdas and literal constants of its code cells, then vizlab's own check of "
+                    "each exercise on cases drawn from your secret seed (the notebook's check cells and stored "
+                    "outputs play no part).",
+        epilog="Writes OUT/grades.csv (columns: student, exercise, points, max_points, status = passed, failed "
+               "or 'not run', message, hint; one row per student and exercise, then the student's 'total' row), "
+               "OUT/feedback/STUDENT.txt, and OUT/answers.md with the cells tagged 'answer'.")
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                       help="notebook files, folders of them, or zip files as an LMS exports them")
+    grade.add_argument("--lesson", required=True, help="the lesson the notebooks are, e.g. 04 "
+                       "(a notebook of another lesson is reported, not graded)")
+    grade.add_argument("--seed", type=int, default=None,
+                       help=f"your secret seed, >= 0, that draws the graded cases (default: the environment "
+                            f"variable {GRADE_SEED_VARIABLE}, which keeps it out of the shell's history); "
+                            f"0 is the public seed the notebooks check with")
+    grade.add_argument("--out", default="grades", help="folder for grades.csv, feedback/ and answers.md "
+                       "(default: ./grades)")
+    grade.add_argument("--workers", type=int, default=None,
+                       help="submissions graded at once, >= 1 (default: the number of CPU cores)")
+    grade.add_argument("--time-limit", type=float, default=limits.time_limit,
+                       help=f"seconds per submission, > 0 (default: {limits.time_limit:g})")
+    grade.add_argument("--call-time-limit", type=float, default=limits.call_time_limit,
+                       help=f"seconds per call of a student's function, > 0 (default: {limits.call_time_limit:g})")
+    grade.add_argument("--memory-limit", type=int, default=limits.memory_limit,
+                       help=f"MB of memory per submission beyond Python's and vizlab's own, >= 64 "
+                            f"(default: {limits.memory_limit})")
+    grade.add_argument("--gradescope", default=None, metavar="FILE",
+                       help="also write Gradescope's autograder results.json here (one submission only, "
+                            "e.g. /autograder/results/results.json)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"train": _train, "download": _download, "lessons": _lessons, "layers": _layers,
-                "render": _render}[args.command](args)
+                "render": _render, "grade": _grade}[args.command](args)
     except (ValueError, TypeError, RuntimeError, OSError) as error:
         print(f"vizlab {args.command}: {error}", file=sys.stderr)
         return 2
@@ -195,6 +238,35 @@ def _render(args) -> int:
         raise RuntimeError(frame.message)
     to_pil(frame.images[0], scale=args.scale).save(out)
     print(f"saved {out} ({args.kind} {args.unit} of {args.model} {args.layer}, score {frame.score:.3f})")
+    return 0
+
+
+def _grade(args) -> int:
+    import os
+    import time
+
+    from .coursework.grade import Limits, grade, summary
+
+    seed = args.seed
+    if seed is None:
+        text = os.environ.get(GRADE_SEED_VARIABLE, "").strip()
+        if not text.isdigit():
+            raise ValueError(f"give your secret seed with --seed or the environment variable {GRADE_SEED_VARIABLE} "
+                             f"(an integer >= 0; 0 is the public seed the notebooks check with)")
+        seed = int(text)
+    _option(seed, "--seed", 0)
+    _option(args.workers, "--workers", 1)
+    _option(args.memory_limit, "--memory-limit", 64)
+    for name, value in (("--time-limit", args.time_limit), ("--call-time-limit", args.call_time_limit)):
+        if not 0 < value < float("inf"):
+            raise ValueError(f"{name} must be a number of seconds > 0, got {value}")
+    start = time.perf_counter()
+    graded = grade(args.submissions, args.lesson, seed, out=args.out, workers=args.workers,
+                   limits=Limits(args.time_limit, args.call_time_limit, args.memory_limit),
+                   gradescope=args.gradescope, progress=not args.quiet)
+    print(summary(graded, time.perf_counter() - start))
+    print(f"wrote {os.path.join(args.out, 'grades.csv')} and {len(graded)} feedback files in "
+          f"{os.path.join(args.out, 'feedback')}" + (f"; {args.gradescope}" if args.gradescope else ""))
     return 0
 
 

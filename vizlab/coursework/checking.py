@@ -15,10 +15,11 @@ class Wrong(Exception):
 def compare_tensors(actual, expected: torch.Tensor, *, what: str, hint: str = "",
                     rtol: float = 1e-4, atol: float = 1e-5) -> None:
     """Raise ``Wrong`` naming the first way ``actual`` differs from ``expected``: not a tensor,
-    None (not written yet), the shape, NaN, the sign, a constant factor, or the values."""
+    None (not written yet), complex or bool numbers, the shape, NaN, the sign, a constant factor, or the values."""
     if actual is None:
         # an unwritten stub: point to the task, not to the formula the hint of a wrong answer may give
         raise Wrong(f"{what} is None: the function returns nothing yet", "finish the function and `return` the result")
+    refuse_odd_dtype(actual, what)
     if not isinstance(actual, torch.Tensor):
         raise Wrong(f"{what} should be a torch.Tensor, got {type(actual).__name__}", hint)
     if tuple(actual.shape) != tuple(expected.shape):
@@ -41,3 +42,49 @@ def compare_tensors(actual, expected: torch.Tensor, *, what: str, hint: str = ""
     index = tuple(int(i) for i in torch.unravel_index(worst, expected.shape))
     raise Wrong(f"{what} differs at index {index}: got {float(actual[index]):.5g}, expected {float(expected[index]):.5g}",
                 hint)
+
+
+def case_seed(seed: int, salt: int) -> int:
+    """The seed of one check's random cases: ``salt`` (fixed per check) for the public seed 0,
+    and cases no student has seen for any other ``seed``."""
+    return (salt + 1_000_003 * seed) % 2 ** 63
+
+
+def generator(seed: int, salt: int) -> torch.Generator:
+    """A local generator for one check's cases: checks never touch the global one."""
+    return torch.Generator().manual_seed(case_seed(seed, salt))
+
+
+def init_like_torch(model: torch.nn.Module, generator: torch.Generator) -> torch.nn.Module:
+    """Fill every ``Conv2d`` and ``Linear`` as PyTorch's default initialization does (uniform in
+    ±1/sqrt(fan_in)), but from ``generator`` instead of the global one."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+                bound = module.weight[0].numel() ** -0.5
+                module.weight.uniform_(-bound, bound, generator=generator)
+                if module.bias is not None:
+                    module.bias.uniform_(-bound, bound, generator=generator)
+    return model
+
+
+def refuse_odd_dtype(value, what: str) -> None:
+    """Raise ``Wrong`` if ``value`` (or an item of a returned tuple or list) holds complex or
+    bool numbers: a complex tensor would otherwise compare equal through its real part, and
+    True/False would pass as 1/0."""
+    items = value if isinstance(value, (tuple, list)) else [value]
+    for item in items:
+        if isinstance(item, complex) or _dtype_kind(item) == "complex":
+            raise Wrong(f"{what} returned complex numbers; the answer is real",
+                        "keep the real quantity: e.g. .abs() of an FFT, or .real if the imaginary part is 0")
+        if _dtype_kind(item) == "bool":
+            raise Wrong(f"{what} returned True/False values (dtype bool), not numbers",
+                        "turn a mask into numbers: multiply it by the values it keeps, or call .float()")
+
+
+def _dtype_kind(value) -> str:
+    dtype = getattr(value, "dtype", None)
+    if isinstance(dtype, torch.dtype):
+        return "complex" if dtype.is_complex else "bool" if dtype == torch.bool else ""
+    kind = getattr(dtype, "kind", None)                 # a numpy array or scalar
+    return {"c": "complex", "b": "bool"}.get(kind, "") if isinstance(kind, str) else ""

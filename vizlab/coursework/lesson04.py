@@ -8,18 +8,18 @@ from torch import nn
 
 from ..attribution import gradient, saliency
 from . import Exercise
-from .checking import Wrong, compare_tensors
+from .checking import Wrong, case_seed, compare_tensors, init_like_torch
 
 
 @torch.random.fork_rng(devices=[])                # seeds the global generator, restored on return
 def small_classifier(seed: int) -> nn.Module:
-    """A fresh random CNN: conv -> ReLU -> pool -> linear, 5 classes, frozen."""
-    torch.manual_seed(seed)
+    """A fresh random CNN: conv -> ReLU -> pool -> linear, 5 classes, frozen (drawn from a local
+    generator: the student's global one is left alone)."""
     model = nn.Sequential(OrderedDict([
         ("conv", nn.Conv2d(3, 6, 3, padding=1)), ("relu", nn.ReLU()),
         ("pool", nn.AdaptiveAvgPool2d(2)), ("flatten", nn.Flatten()), ("fc", nn.Linear(24, 5)),
     ])).eval()
-    return model.requires_grad_(False)
+    return init_like_torch(model, torch.Generator().manual_seed(seed)).requires_grad_(False)
 
 
 def _cases(seed: int):
@@ -27,12 +27,12 @@ def _cases(seed: int):
     for batch, size in [(3, 8), (2, 12)]:
         model = small_classifier(seed + size)
         images = torch.rand(batch, 3, size, size, generator=generator)
-        target = torch.randint(0, 5, (batch,), generator=generator)
+        target = torch.randperm(5, generator=generator)[:batch]    # distinct: one class for all must fail
         yield model, images, target
 
 
-def _check_saliency(fn) -> None:
-    for model, images, target in _cases(401):
+def _check_saliency(fn, seed: int) -> None:
+    for model, images, target in _cases(case_seed(seed, 401)):
         given = images.clone()
         out = fn(model, given, target.clone())
         expected = saliency(model, images, target)

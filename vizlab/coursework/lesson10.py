@@ -5,7 +5,7 @@ import torch
 
 from ..inverse_set import mean_pairwise_distance
 from . import Exercise
-from .checking import Wrong
+from .checking import Wrong, generator as cases_generator
 
 
 def _as_float(value, what: str) -> float:
@@ -22,8 +22,8 @@ def _as_float(value, what: str) -> float:
         raise Wrong(f"{what} should be a number, got {type(value).__name__}", "return a float or a 0-d tensor")
 
 
-def _check_spread(fn) -> None:
-    generator = torch.Generator().manual_seed(1010)
+def _check_spread(fn, seed: int) -> None:
+    generator = cases_generator(seed, 1010)
     cases = [torch.randn(n, d, generator=generator) * s for n, d, s in [(2, 3, 1.0), (5, 4, 2.0), (9, 64, 0.5)]]
     for encodings in cases:
         n = encodings.shape[0]
