@@ -12,8 +12,8 @@
   up, x = base_o + upsample(detail), run ``steps`` steps, detail = x - base_o. One difference
   from the notebook: vizlab clips x = base_o + upsample(detail) to [0, 1] at each octave's start
   (a ``PixelImage`` holds valid images only), where the notebook clips only after each step; so
-  the first step of an octave >= 1 takes its gradient at the clipped image. After that step the
-  two agree up to the pixels the upsampled detail had pushed outside [0, 1].
+  an octave after the first starts from the clipped image, and differs from the notebook's
+  run whenever the upsampled detail leaves [0, 1] somewhere (with no such pixel they are equal).
 
 ``dream`` streams the frames of every octave, in order, as ``DreamFrame``s. ``guide=`` dreams
 toward a guide image instead (the notebook's ``objective_guide``: each position's gradient is
