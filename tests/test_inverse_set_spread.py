@@ -71,3 +71,22 @@ def test_the_result_reports_coverage_of_a_band_it_spans():
     assert float(result.coverage[0]) == pytest.approx(float(values.max() - values.min()) / (band[1] - band[0]))
     assert float(result.coverage[0]) >= 0.5 and 0.25 <= float(result.median_position[0]) <= 0.75
     assert result.samples_per_second == pytest.approx(len(result) / result.seconds)
+
+
+@pytest.mark.slow            # four sampler runs of 16 ShapeNet samples: about a minute on one core
+@pytest.mark.parametrize("level", ["middle", "high"])
+def test_on_a_shapenet_unit_the_samples_cover_the_band_and_beat_restarts(shapenet, level):
+    from vizlab import capture, make_shapes
+    from vizlab.ascent import channel
+    data = make_shapes(512, seed=1)
+    means = capture(shapenet, data.images, "conv3")["conv3"].mean((2, 3))
+    unit = int(means.std(0).argmax())                  # the channel that varies most: measured, not assumed
+    quantiles = {"middle": (0.45, 0.55), "high": (0.9, 0.98)}[level]
+    band = tuple(float(means[:, unit].quantile(q)) for q in quantiles)
+    options = dict(n=16, K=8, generator="shapes", seed=0)
+    ours = inverse_set(shapenet, channel("conv3", unit), band, **options)
+    theirs = restarts(shapenet, channel("conv3", unit), band, **options)
+    assert ours.status == "done" and len(theirs) == 16
+    assert float(ours.coverage[0]) >= 0.5, ours.coverage
+    assert mean_pairwise_distance(ours.encodings) >= mean_pairwise_distance(theirs.encodings)
+    assert closest_pair(ours.encodings) >= 0.5 * closest_pair(theirs.encodings)
