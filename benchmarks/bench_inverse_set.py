@@ -106,8 +106,10 @@ def bare_steps(model, generator, encoder, layer, unit, band, steps, device):
             e = (acts[encoder.layer].flatten(1) - encoder.mean) / encoder.std
             g = torch.stack([(z1 - f) / (z2 - z1), (f - z2) / (z2 - z1)], 1)
             penalty = 0.5 * torch.relu(g).pow(2).sum()
-            distance = ((e[:, None] - e[None]).pow(2).sum(-1) + 1e-8).sqrt().sum() / e.shape[1] ** 0.5
-            loss = penalty - distance / (len(e) - 1)
+            near = ((e[:, None] - e[None]).pow(2).sum(-1) + 1e-8).sqrt()
+            nearest = (near + torch.eye(len(e)) * near.detach().max() * 10).min(1).values
+            distance = ((near.sum(1) - near.diagonal()) / (len(e) - 1) + nearest).sum() / e.shape[1] ** 0.5
+            loss = penalty - distance
             opt.zero_grad()
             loss.backward()
             opt.step()

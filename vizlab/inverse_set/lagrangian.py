@@ -105,12 +105,32 @@ def check_reachable(model, objectives, bands, value_ranges=None) -> None:
                              f"range ({low:g}, {high:g}); choose z1, z2 inside it")
 
 
-class AugmentedLagrangian:
-    """The objective ``ascend`` maximizes for one batch; it records what it saw at each step."""
+def target_slots(bands, k: int, margin: float, rng: torch.Generator) -> torch.Tensor | None:
+    """(k, J, 2) a sub-band per sample and neuron: the band, narrowed by ``margin`` of its
+    width, cut into k equal slots dealt to the k samples in a random order (one permutation
+    per neuron). A batch then aims at the whole band instead of stopping where it first
+    enters it. None when a band is open on a side (no width to cut)."""
+    if not all(math.isfinite(b.high - b.low) for b in bands):
+        return None
+    slots = torch.empty(k, len(bands), 2)
+    for j, band in enumerate(bands):
+        low, width = band.low + margin * band.scale, (1 - 2 * margin) * (band.high - band.low)
+        order = torch.randperm(k, generator=rng).double()
+        slots[:, j, 0] = torch.as_tensor(low + width * order / k, dtype=torch.float32)
+        slots[:, j, 1] = torch.as_tensor(low + width * (order + 1) / k, dtype=torch.float32)
+    return slots
 
-    def __init__(self, objectives, bands, *, encode, gamma: float, margin: float, accepted: torch.Tensor | None):
+
+class AugmentedLagrangian:
+    """The objective ``ascend`` maximizes for one batch; it records what it saw at each step.
+    With ``targets`` (K, J, 2) each sample's constraint is its own slot of the band
+    (``target_slots``); ``inside`` still tests the whole band."""
+
+    def __init__(self, objectives, bands, *, encode, gamma: float, margin: float, accepted: torch.Tensor | None,
+                 targets: torch.Tensor | None = None):
         self.objectives, self.bands, self.encode = objectives, bands, encode
         self.gamma, self.margin, self.accepted = gamma, margin, accepted
+        self.targets = targets
         self.mu, self.lam = 1.0, None
         self.last_values = self.last_g = None       # activations (K, J), constraints (K, 2J)
 
@@ -118,8 +138,15 @@ class AugmentedLagrangian:
         return torch.stack([o(acts) for o in self.objectives], 1)
 
     def constraints(self, values: torch.Tensor) -> torch.Tensor:
-        """g (K, 2J) for the band narrowed by ``margin`` (samples aim a little inside)."""
+        """g (K, 2J) for the band narrowed by ``margin`` (samples aim a little inside), or for
+        each sample's own slot of it."""
         cols = []
+        if self.targets is not None:
+            targets = self.targets.to(values)
+            for j, band in enumerate(self.bands):
+                cols.append((targets[:, j, 0] - values[:, j]) / band.scale)
+                cols.append((values[:, j] - targets[:, j, 1]) / band.scale)
+            return torch.stack(cols, 1)
         for j, band in enumerate(self.bands):
             pad = self.margin * band.scale if math.isfinite(band.high - band.low) else 0.0
             cols.append((band.low + pad - values[:, j]) / band.scale)
@@ -133,16 +160,30 @@ class AugmentedLagrangian:
             ok &= band.contains(values[:, j], inset)
         return ok
 
+    def on_target(self, values: torch.Tensor, inset: float = 1e-3) -> torch.Tensor:
+        """(K,) whether each sample is inside its own slot (with no slots: inside the band)."""
+        if self.targets is None:
+            return self.inside(values, inset)
+        targets = self.targets.to(values)
+        return ((values >= targets[..., 0]) & (values <= targets[..., 1])).all(1) & self.inside(values, inset)
+
     def diversity(self, acts) -> torch.Tensor:
         e = self.encode(acts)
         k = e.shape[0]
         near = pairwise_distances(e)
         total = near.sum(1) - near.diagonal()
         count = k - 1
+        nearest = near + torch.eye(k, device=e.device, dtype=e.dtype) * near.detach().max().clamp_min(1.0) * 10
         if self.accepted is not None and len(self.accepted):
-            total = total + pairwise_distances(e, self.accepted.to(e)).sum(1)
+            to_accepted = pairwise_distances(e, self.accepted.to(e))
+            total = total + to_accepted.sum(1)
             count += len(self.accepted)
-        return total / max(count, 1) / math.sqrt(e.shape[1])
+            nearest = torch.cat([nearest, to_accepted], 1)
+        if count == 0:
+            return total
+        # the mean distance alone is largest with the samples bunched at the box's far corners;
+        # the distance to the nearest other sample pulls such bunches apart
+        return (total / count + nearest.min(1).values) / math.sqrt(e.shape[1])
 
     def __call__(self, acts) -> torch.Tensor:
         values = self.activations(acts)

@@ -22,7 +22,12 @@ class InverseSet:
     """What the sampler found. ``images`` (m, C, H, W), ``codes`` (m, D), ``activations`` (m, J)
     and ``encodings`` (m, d) of the m <= n accepted samples, all inside every band. ``status``:
     ``"done"`` (m == n), ``"incomplete"``, ``"unreachable"`` (m == 0) or ``"stopped"``;
-    ``closest`` (J,) the activation nearest each band that any sample reached."""
+    ``closest`` (J,) the activation nearest each band that any sample reached.
+    ``coverage`` (J,): (max - min) of the samples' activations over the band's width, the share
+    of the band they span; ``median_position`` (J,): where their median sits, 0 at the band's
+    floor and 1 at its ceiling (both NaN with no sample or a band open on a side).
+    ``samples_per_second``: how many samples each second of ``seconds`` gave, to compare runs
+    of different lengths."""
     images: torch.Tensor
     codes: torch.Tensor
     activations: torch.Tensor
@@ -33,9 +38,15 @@ class InverseSet:
     closest: torch.Tensor
     steps: int = 0
     seconds: float = 0.0
+    coverage: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    median_position: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
 
     def __len__(self) -> int:
         return self.images.shape[0]
+
+    @property
+    def samples_per_second(self) -> float:
+        return len(self) / self.seconds if self.seconds > 0 else math.nan
 
 
 @dataclass
@@ -200,9 +211,25 @@ class _Accepted:
         s = self.setup
         units = self.cat(self.units, torch.zeros(0, s.low.numel(), device=s.device))
         encodings = self.encodings_tensor()
+        values = self.values_tensor()[:n]
+        coverage, median = band_coverage(values, s.bands)
         return InverseSet(self.images_tensor()[:n], (s.low + (s.high - s.low) * units)[:n].cpu(),
-                          self.values_tensor()[:n], (encodings if encodings is not None else torch.zeros(0, 0))[:n].cpu(),
-                          n, status, message, closest.cpu(), steps, seconds)
+                          values, (encodings if encodings is not None else torch.zeros(0, 0))[:n].cpu(),
+                          n, status, message, closest.cpu(), steps, seconds, coverage, median)
+
+
+def band_coverage(values: torch.Tensor, bands) -> tuple[torch.Tensor, torch.Tensor]:
+    """For activations (m, J) in bands: the share of each band's width they span, and where
+    their median sits in it (0 floor, 1 ceiling); NaN with no sample or an open band."""
+    coverage = torch.full((len(bands),), math.nan)
+    median = torch.full((len(bands),), math.nan)
+    for j, band in enumerate(bands):
+        width = band.high - band.low
+        if len(values) and math.isfinite(width) and width > 0:
+            column = values[:, j].double()
+            coverage[j] = float(column.max() - column.min()) / width
+            median[j] = (float(column.median()) - band.low) / width
+    return coverage, median
 
 
 class _Progress:
