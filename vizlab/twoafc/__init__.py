@@ -12,6 +12,7 @@ from .causal import OcclusionTrial, occlude, occlusion_effects, occlusion_trials
 from .dissection import CONCEPTS, Dissection, concept_iou, concept_masks, dissect, top_quantile
 from .lying import contrast, lying_model
 from .observers import Choice, Guess, Observer, Similarity, TrueActivation, accuracy, pixels, second_network
+from .sweep import DIFFICULTIES, Sweep, sweep
 from .trials import (CONDITIONS, EXTREME, Pools, References, Trial, make_pools, make_trials, query_pairs,
                      references, responses, unit_trials)
 
@@ -20,6 +21,7 @@ __all__ = [
     "CONCEPTS", "Dissection", "concept_iou", "concept_masks", "dissect", "top_quantile",
     "contrast", "lying_model",
     "Choice", "Guess", "Observer", "Similarity", "TrueActivation", "accuracy", "pixels", "second_network",
+    "DIFFICULTIES", "Sweep", "sweep",
     "CONDITIONS", "EXTREME", "Pools", "References", "Trial", "make_pools", "make_trials", "query_pairs",
     "references", "responses", "unit_trials",
 ]
