@@ -72,10 +72,13 @@ def chosen_units(values: torch.Tensor, units) -> list[int]:
 
 def sweep(model: nn.Module, layers, pools: Pools, observers: dict, *, units=8,
           conditions=("natural", "synthetic"), difficulties=DIFFICULTIES, n: int = 20, k: int = 9,
-          steps: int = 128, same_class: bool = False, seed: int = 0, progress=None) -> Sweep:
+          steps: int = 128, same_class: bool = False, seed: int = 0, reuse: dict | None = None,
+          progress=None) -> Sweep:
     """Score every observer on every unit of ``layers`` (see the module docstring).
 
-    ``observers``: {name: observer}; ``progress``: None or a function f(done, total) called after each unit.
+    ``observers``: {name: observer}; ``reuse``: {(layer, unit): {condition: References}} already
+    built (with the same ``k``, ``steps`` and ``seed``), so they are not optimized again;
+    ``progress``: None or a function f(done, total) called after each unit.
     """
     layers = checks.layer_names(layers)
     for condition in conditions:
@@ -87,7 +90,9 @@ def sweep(model: nn.Module, layers, pools: Pools, observers: dict, *, units=8,
                  for unit in chosen_units(ref_values, units)]
     result = Sweep(k=k)
     for done, (layer, unit, ref_values, query_values) in enumerate(plan, 1):
-        refs = {c: references(model, layer, unit, c, pools.reference, ref_values, k=k, steps=steps, seed=seed)
+        known = (reuse or {}).get((layer, unit), {})
+        refs = {c: known[c] if c in known else
+                references(model, layer, unit, c, pools.reference, ref_values, k=k, steps=steps, seed=seed)
                 for c in conditions}
         if "synthetic" in refs:
             natural = refs.get("natural") or references(model, layer, unit, "natural", pools.reference, ref_values, k=k)
