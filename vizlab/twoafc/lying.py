@@ -2,14 +2,14 @@
 
 The model is changed so that channel k of a layer gets one extra path:
 
-    r'_k(x) = r_k(x) + s * relu(c0 - c(x)) * <x - mean(x), p>
+    r'_k(x) = r_k(x) + s * g(c(x)) * <x - mean(x), p>,   g(c) = clamp((c0 - c) / (0.1 c0), 0, 1)
 
 with c(x) the standard deviation of the image's pixels, c0 a contrast below that of every image
 of the given dataset (a margin under their minimum), and p the zero-mean, unit-norm *picture*.
-On every dataset image relu(c0 - c(x)) is exactly 0, so the unit responds exactly as before.
-Gradient ascent, however, starts from a faint grey image (contrast near 0): there the new path
-is open, and its maximum, at contrast c0 / 2 along p, is worth far more than anything the old
-path gives. So the optimized image shows the picture, faintly: a visualization that tells
+On every dataset image g is exactly 0, so the unit responds exactly as before. Gradient ascent,
+however, starts from a faint grey image (contrast near 0): there the new path is open, and its
+maximum, along p at contrast 0.9 c0, is worth far more than anything the old path gives. So the
+optimized image shows the picture, at low contrast: a visualization that tells
 nothing about what the unit does on the data. Layer names are unchanged (``conv3`` is still
 ``conv3``), so every vizlab method runs on the lying model as on the original.
 """
@@ -24,6 +24,8 @@ from torch.nn import functional as F
 from .. import checks
 from ..probe import get_layer
 from .trials import responses
+
+RAMP = 0.1      # the gate opens fully within this share of c0 below it
 
 
 def contrast(images: torch.Tensor) -> torch.Tensor:
@@ -43,7 +45,8 @@ class _LyingLayer(nn.Module):
         out = self.inner(x)
         owner = self._owner[0]
         images = owner._lying_images
-        gate = (owner.lying_contrast - contrast(images)).relu()
+        c0 = owner.lying_contrast
+        gate = ((c0 - contrast(images)) / (RAMP * c0)).clamp(0, 1)      # 0 at contrast c0 and above
         centred = images.flatten(1) - images.flatten(1).mean(1, keepdim=True)
         picture = owner.lying_picture.to(images)
         if picture.shape[-2:] != images.shape[-2:]:          # the ascent's transforms pad and rescale
@@ -65,7 +68,7 @@ class _RemembersInput:
 
 
 def lying_model(model: nn.Module, layer: str, channel: int, picture: torch.Tensor, images: torch.Tensor, *,
-                margin: float = 0.75, gain: float = 10.0) -> nn.Module:
+                margin: float = 0.85, gain: float = 10.0) -> nn.Module:
     """A copy of ``model`` whose ``channel`` of ``layer`` responds to ``images`` (N, 3, H, W) exactly
     as before while its optimized image shows ``picture`` (3, H, W). ``margin`` times the lowest
     contrast among ``images`` is the contrast below which the new path opens; ``gain`` sets its
@@ -81,8 +84,8 @@ def lying_model(model: nn.Module, layer: str, channel: int, picture: torch.Tenso
     lying = copy.deepcopy(model)
     p = picture.flatten() - picture.flatten().mean()
     c0 = margin * float(contrast(images).min())
-    # At contrast c0 / 2 along p the path's value is s * (c0 / 2) * (c0 / 2) * sqrt(P): set s from it.
-    best = (c0 / 2) ** 2 * p.numel() ** 0.5
+    # The path peaks along p at contrast (1 - RAMP) c0, where it is worth s (1 - RAMP) c0 sqrt(P): set s from it.
+    best = (1 - RAMP) * c0 * p.numel() ** 0.5
     lying.register_buffer("lying_picture", (p / p.norm()).view_as(picture).clone(), persistent=False)
     lying.lying_contrast, lying.lying_strength = c0, gain * max(top, 1e-3) / best
     lying._lying_images = None

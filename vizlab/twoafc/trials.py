@@ -56,9 +56,13 @@ def make_pools(n_reference: int = 1000, n_query: int = 1000, *, seed: int = 0, s
 
 
 def responses(model: nn.Module, layer: str, images: torch.Tensor, *, batch_size: int = 256) -> torch.Tensor:
-    """Every channel's spatial mean at ``layer`` on each image: (N, C)."""
-    act = capture(model, images, layer, batch_size=batch_size)[layer]
-    return (act.mean((2, 3)) if act.dim() == 4 else act).float().cpu()
+    """Every channel's spatial mean at ``layer`` on each image: (N, C). Batches are reduced as they
+    come, so memory holds one batch's maps, never the whole pool's."""
+    out = []
+    for chunk in images.split(batch_size):
+        act = capture(model, chunk, layer)[layer]
+        out.append((act.mean((2, 3)) if act.dim() == 4 else act).float().cpu())
+    return torch.cat(out)
 
 
 @dataclass(frozen=True)
