@@ -205,3 +205,24 @@ def test_the_lying_unit_matches_on_the_dataset_while_its_visualization_differs(s
 def test_bad_input_is_named(shapenet, pools, call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call(shapenet, pools)
+
+
+def test_the_sweep_command_prints_a_table_and_saves_every_row(tmp_path, capsys):
+    import csv
+    import statistics
+
+    from vizlab.cli import main
+
+    out = tmp_path / "rows.csv"
+    assert main(["twoafc", "--layers", "conv3", "--units", "2", "--pairs", "4", "--steps", "2", "--pool", "100",
+                 "--difficulties", "100:0", "80:20", "--conditions", "none", "natural", "--csv", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| conv3 | 100 vs 0 |" in printed and "| conv3 | 80 vs 20 |" in printed and "2 units in" in printed
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 2 * 2 * 2 * 2                 # units x conditions x observers x difficulties
+    accuracies = [float(r["accuracy"]) for r in rows if r["condition"] == "natural" and r["observer"] == "pixels"
+                  and r["difficulty"] == "(100.0, 0.0)"]
+    mean, half = statistics.mean(accuracies), 1.96 * statistics.stdev(accuracies) / len(accuracies) ** 0.5
+    assert f"{100 * mean:.0f} ± {100 * half:.0f}%" in printed.splitlines()[2].split("|")[3]
+    assert main(["twoafc", "--difficulties", "60"]) == 2
+    assert main(["twoafc", "--units", "0"]) == 2
