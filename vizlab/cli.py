@@ -6,6 +6,7 @@
   vizlab layers     list a model's layers with their output shapes
   vizlab render     render what excites a unit to a PNG (gradient ascent)
   vizlab grade      grade a class's submitted lesson notebooks with cases the students never saw
+  vizlab twoafc     the 2-AFC test of unit explanations, machine observers over layers (lesson 11)
 
 Run 'vizlab COMMAND --help' for a command's options. Errors are one line on stderr, exit code 2.
 """
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--scale", type=int, default=1, help="enlarge the PNG this many times (sharp pixels)")
     render.add_argument("-o", "--out", default=None, help="output PNG (default: MODEL_LAYER_UNIT.png)")
     _add_grade(commands)
+    _twoafc_parser(commands)
     return parser
 
 
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"train": _train, "download": _download, "lessons": _lessons, "layers": _layers,
-                "render": _render, "grade": _grade}[args.command](args)
+                "render": _render, "grade": _grade, "twoafc": _twoafc}[args.command](args)
     except (ValueError, TypeError, RuntimeError, OSError) as error:
         print(f"vizlab {args.command}: {error}", file=sys.stderr)
         return 2
@@ -267,6 +269,64 @@ def _grade(args) -> int:
     print(summary(graded, time.perf_counter() - start))
     print(f"wrote {os.path.join(args.out, 'grades.csv')} and {len(graded)} feedback files in "
           f"{os.path.join(args.out, 'feedback')}" + (f"; {args.gradescope}" if args.gradescope else ""))
+def _twoafc_parser(commands) -> None:
+    sweep = commands.add_parser("twoafc", help="2-AFC test of unit explanations with machine observers (lesson 11)")
+    sweep.add_argument("--layers", nargs="+", default=["conv2", "conv3", "conv4"])
+    sweep.add_argument("--units", type=int, default=8, help="channels per layer, those of highest variance (default 8)")
+    sweep.add_argument("--pairs", type=int, default=20, help="query pairs per unit and difficulty (default 20)")
+    sweep.add_argument("--conditions", nargs="+", default=["natural", "synthetic"],
+                       choices=["none", "natural", "synthetic", "inverse_set"])
+    sweep.add_argument("--difficulties", nargs="+", default=["100:0", "90:10", "75:25", "60:40"],
+                       help="strong:weak query percentiles, e.g. 100:0 (extreme) 60:40 (hard)")
+    sweep.add_argument("--same-class", action="store_true", help="both queries of a pair from one class")
+    sweep.add_argument("--steps", type=int, default=128, help="gradient-ascent steps for synthetic references")
+    sweep.add_argument("--pool", type=int, default=1000, help="images in each of the reference and query pools")
+    sweep.add_argument("--observer-model", default="shapenet-seed1", help="the machine observer's network")
+    sweep.add_argument("--model", default="shapenet")
+    sweep.add_argument("--seed", type=int, default=0)
+    sweep.add_argument("--csv", default=None, help="save every row (layer, unit, condition, observer, ...) here")
+    sweep.add_argument("--plot", default=None, help="save accuracy against difficulty as a PNG here")
+
+
+def _twoafc(args) -> int:
+    import csv
+    import time
+
+    from tqdm.auto import tqdm
+
+    from . import twoafc
+    from .models.zoo import load_model
+
+    for name in ("--units", "--pairs", "--steps"):
+        _option(getattr(args, name[2:]), name, 1)
+    _option(args.pool, "--pool", 100)
+    _option(args.seed, "--seed", 0)
+    try:
+        difficulties = [tuple(float(p) for p in d.split(":")) for d in args.difficulties]
+    except ValueError:
+        raise ValueError(f"--difficulties must be strong:weak percentile pairs such as 100:0, got {args.difficulties}") from None
+    if any(len(d) != 2 for d in difficulties):
+        raise ValueError(f"--difficulties must be strong:weak percentile pairs such as 100:0, got {args.difficulties}")
+    started = time.perf_counter()
+    model = load_model(args.model)
+    pools = twoafc.make_pools(args.pool, args.pool, seed=args.seed)
+    observers = {args.observer_model: twoafc.second_network(args.observer_model), "pixels": twoafc.pixels()}
+    with tqdm(total=len(args.layers) * args.units, unit="unit", desc="2-AFC") as bar:
+        result = twoafc.sweep(model, args.layers, pools, observers, units=args.units, conditions=args.conditions,
+                              difficulties=difficulties, n=args.pairs, steps=args.steps, same_class=args.same_class,
+                              seed=args.seed, progress=lambda done, total: bar.update(done - bar.n))
+    print(result.table())
+    if args.csv:
+        with open(args.csv, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(result.rows[0]))
+            writer.writeheader()
+            writer.writerows(result.rows)
+        print(f"saved {args.csv}")
+    if args.plot:
+        from .twoafc.plot import plot_sweep
+        plot_sweep(result).savefig(args.plot, dpi=120)
+        print(f"saved {args.plot}")
+    print(f"{len(args.layers) * args.units} units in {time.perf_counter() - started:.0f} s")
     return 0
 
 

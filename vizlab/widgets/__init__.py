@@ -8,6 +8,7 @@ from .inverse_set import InverseSetExplorer
 from .inversion import InversionExplorer
 from .live import LiveExplorer
 from .neighbours import EmbeddingPlot, NeighboursExplorer
+from .quiz import QuizExplorer
 from .saliency import SaliencyExplorer
 from .top_patches import TopPatchesExplorer
 
