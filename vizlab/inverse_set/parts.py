@@ -137,10 +137,11 @@ class _Setup:
         low, high = generator_box(self.generator)
         self.low, self.high = low.to(self.device), high.to(self.device)
         self.image_shape = check_generator(self.generator, self.low, self.high)
-        if len(self.image_shape) != 3 or self.image_shape[0] != 3:
-            raise ValueError(f"the generator must make colour images (B, 3, H, W) for the model, got images of "
-                             f"shape {self.image_shape} per code")
-        checks.image_fits(model, self.image_shape[-2:], "the generator's image")
+        if getattr(model, "input_size", None) is not None:     # an image model (vizlab's own, the zoo's)
+            if len(self.image_shape) != 3 or self.image_shape[0] != 3:
+                raise ValueError(f"the generator must make colour images (B, 3, H, W) for the model, got images "
+                                 f"of shape {self.image_shape} per code")
+            checks.image_fits(model, self.image_shape[-2:], "the generator's image")
         self.encoder = resolve_encoder(encoder, model).to(self.device)
         corners = self.generator(torch.stack([self.low, self.high])).detach()
         check_encoder(self.encoder, corners)
