@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from tests.conftest import assert_unchanged, hook_count, snapshot
+from conftest import assert_unchanged, hook_count, snapshot
 from vizlab.ascent import (Objective, PixelImage, ascend, channel, l2, neuron, project_to_sphere,
                            standard_transforms)
 from vizlab.ascent.steps import UpdateRule

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from tests.conftest import assert_unchanged, snapshot
+from conftest import assert_unchanged, snapshot
 from vizlab import load_model
 from vizlab.dataprobe.receptive_field import (NotAChainError, measure_receptive_field, receptive_field,
                                               receptive_fields)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
-from tests.conftest import assert_unchanged, snapshot, tiny_net
+from conftest import assert_unchanged, snapshot, tiny_net
 from vizlab import make_shapes
 from vizlab.dataprobe.top_activations import TopK, top_activations
 from vizlab.images import load_image

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tests.conftest import assert_unchanged, snapshot
+from conftest import assert_unchanged, snapshot
 from vizlab import CLASSES, make_shapes
 from vizlab.dataprobe.feature_space import features, nearest_neighbours
 from vizlab.dataprobe.top_activations import top_activations

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from tests.conftest import assert_unchanged, snapshot
+from conftest import assert_unchanged, snapshot
 from vizlab.ascent.objectives import Objective
 from vizlab.deepdream import (NormalizedStep, dream, dream_energy, guided_energy, minimum_input_size,
                               octave_sizes, roll)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from tests.conftest import assert_unchanged, hook_count, snapshot
+from conftest import assert_unchanged, hook_count, snapshot
 from vizlab.ascent import class_logit
 from vizlab.inverse_set import (FourierGenerator, PixelGenerator, inverse_set, mean_pairwise_distance,
                                 rejection_sample, restarts, sample_inverse_set, most_variable_channel,

@@ -3,7 +3,7 @@ class, and on ShapeNet every sample of a unit, a class logit and an intersection
 import pytest
 import torch
 
-from tests.conftest import assert_unchanged, snapshot
+from conftest import assert_unchanged, snapshot
 from vizlab import CLASSES, capture, make_shapes
 from vizlab.ascent import channel, class_logit
 from vizlab.inverse_set import ShapesGenerator, dataset_codes, inverse_set, most_variable_channel, quantile_band

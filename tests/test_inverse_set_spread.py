@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from tests.test_inverse_set import logistic
+from test_inverse_set import logistic
 from vizlab.ascent import class_logit
 from vizlab.inverse_set import Band, PixelGenerator, inverse_set, mean_pairwise_distance, restarts
 from vizlab.inverse_set.lagrangian import target_slots

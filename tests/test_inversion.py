@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from tests.conftest import assert_unchanged, snapshot
+from conftest import assert_unchanged, snapshot
 from vizlab.inversion import (ImageStats, PaperMomentum, ScheduledAdam, alpha_norm, feature_error, final,
                               image_statistics, invert, inversion_table, paper_momentum, shapes_statistics,
                               tv_for_layer, tv_norm)
