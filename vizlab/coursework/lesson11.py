@@ -5,7 +5,7 @@ import torch
 
 from ..twoafc import References, Similarity, Trial, concept_iou
 from . import Exercise
-from .checking import Wrong
+from .checking import Wrong, generator as cases_generator
 
 
 def _reference_choice(queries, maximal, minimal) -> int:
@@ -27,8 +27,8 @@ def _as_choice(value) -> int:
     return int(value)
 
 
-def _check_choose(fn) -> None:
-    generator = torch.Generator().manual_seed(1111)
+def _check_choose(fn, seed: int) -> None:
+    generator = cases_generator(seed, 1111)
     for case in range(60):
         d, k = (4, 9, 32)[case % 3], (1, 3, 9)[case % 3]
         # codes of very different lengths: only the cosine similarity ignores a code's length
@@ -45,8 +45,8 @@ def _check_choose(fn) -> None:
                         "mean cosine similarity to the minimal ones (normalize the codes first), and pick the larger")
 
 
-def _check_iou(fn) -> None:
-    generator = torch.Generator().manual_seed(1112)
+def _check_iou(fn, seed: int) -> None:
+    generator = cases_generator(seed, 1112)
     for n, size, p_on, p_mask in [(3, 8, 0.3, 0.2), (10, 16, 0.05, 0.5), (1, 5, 0.5, 0.5), (6, 12, 0.02, 0.1)]:
         on = torch.rand(n, size, size, generator=generator) < p_on
         masks = torch.rand(n, size, size, generator=generator) < p_mask
