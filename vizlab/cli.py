@@ -269,6 +269,9 @@ def _grade(args) -> int:
     print(summary(graded, time.perf_counter() - start))
     print(f"wrote {os.path.join(args.out, 'grades.csv')} and {len(graded)} feedback files in "
           f"{os.path.join(args.out, 'feedback')}" + (f"; {args.gradescope}" if args.gradescope else ""))
+    return 0
+
+
 def _twoafc_parser(commands) -> None:
     sweep = commands.add_parser("twoafc", help="2-AFC test of unit explanations with machine observers (lesson 11)")
     sweep.add_argument("--layers", nargs="+", default=["conv2", "conv3", "conv4"])
