@@ -96,6 +96,37 @@ def test_the_time_limit_also_holds_off_the_main_thread():
     assert not worker.is_alive() and "did not return within 0.3 s" in answers[0].message
 
 
+def test_a_stop_sent_as_a_threaded_check_ends_is_received_never_cancelled(monkeypatch):
+    """Off the main thread the limit is an asynchronous exception. One sent as the call ends is
+    received and dropped inside the limit's own code: it does not escape, and it is never
+    cancelled with PyThreadState_SetAsyncExc(thread, NULL), which on CPython 3.11 leaves the
+    whole interpreter checking for it at every later bytecode (test_interrupts ran 100x slower)."""
+    import ctypes
+    import threading
+    from vizlab import coursework
+
+    sent, send = [], ctypes.pythonapi.PyThreadState_SetAsyncExc
+    monkeypatch.setattr(ctypes.pythonapi, "PyThreadState_SetAsyncExc",
+                        lambda thread, exc: sent.append(exc) or send(thread, exc))
+    outcomes = []
+
+    def racing_the_limit():
+        for i in range(20):                     # calls of 5 to 43 ms under a 10 ms limit
+            try:
+                with coursework._stopped_after(0.01):
+                    end = time.perf_counter() + 0.005 + i * 0.002
+                    while time.perf_counter() < end:
+                        pass
+                outcomes.append("returned")
+            except coursework._OutOfTime:
+                outcomes.append("stopped")
+    worker = threading.Thread(target=racing_the_limit)
+    worker.start()
+    worker.join(timeout=10)
+    assert len(outcomes) == 20 and sent, "no stop was sent: the race was not exercised"
+    assert all(exc is not None for exc in sent), "a pending stop was cancelled with NULL"
+
+
 class _Unprintable(Exception):
     def __str__(self):
         raise RuntimeError("no")
