@@ -1,4 +1,5 @@
-"""Start a throw-away JupyterLab server and a headless Chromium for browser tests.
+"""Start a throw-away Jupyter server (JupyterLab, or classic Notebook 6.5) and a headless
+Chromium for browser tests.
 
 Everything the server and the browser write (settings, kernels' runtime files, the
 browser profile) goes to short temporary folders under /tmp, so a test never touches
@@ -91,7 +92,7 @@ def write_colab_like_startup(ipython_dir: Path) -> None:
 
 @dataclass
 class JupyterLab:
-    """A running JupyterLab server."""
+    """A running Jupyter server (JupyterLab or classic Notebook)."""
 
     process: subprocess.Popen
     url: str  # e.g. http://127.0.0.1:8888/
@@ -120,6 +121,21 @@ def start_jupyterlab(root_dir: Path, log: Path, timeout: float = 60, *, colab_li
     default), widget callbacks run on the kernel's main thread and the kernel drops widget
     messages sent from any other thread, as on Colab.
     """
+    return start_server(["lab", "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root_dir}"],
+                        log, timeout, colab_like=colab_like)
+
+
+def start_classic_notebook(root_dir: Path, log: Path, timeout: float = 60, *, colab_like: bool = True) -> JupyterLab:
+    """Start classic Notebook 6.5 (`jupyter notebook` of notebook<7) serving root_dir.
+
+    The frontend Colab's widget support descends from, with ipywidgets 7's notebook extension;
+    ``colab_like`` as for `start_jupyterlab` (classic kernels have no subshells anyway).
+    """
+    return start_server(["notebook", f"--NotebookApp.notebook_dir={root_dir}"], log, timeout, colab_like=colab_like)
+
+
+def start_server(app_args: list[str], log: Path, timeout: float, *, colab_like: bool) -> JupyterLab:
+    """Start a Jupyter server (`jupyter <app_args>`) with all its state in a temporary folder."""
     home = Path(tempfile.mkdtemp(prefix="vz"))
     # Moving JUPYTER_DATA_DIR only moves the *user* data folder: sys.prefix/share/jupyter,
     # where ipywidgets' lab extension and the python3 kernel live, stays on the data
@@ -143,11 +159,8 @@ def start_jupyterlab(root_dir: Path, log: Path, timeout: float = 60, *, colab_li
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as output:
         process = subprocess.Popen(
-            [
-                sys.executable, "-m", "jupyter", "lab",
-                "--ip=127.0.0.1", f"--port={port}", "--no-browser", "--allow-root",
-                "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root_dir}",
-            ],
+            [sys.executable, "-m", "jupyter", *app_args,
+             "--ip=127.0.0.1", f"--port={port}", "--no-browser", "--allow-root"],
             env=env, stdout=output, stderr=subprocess.STDOUT,
         )
     lab = JupyterLab(process, f"http://127.0.0.1:{port}/", env["JUPYTER_TOKEN"], home, log)
