@@ -100,9 +100,11 @@ def test_the_explorer_starts_restarts_and_stops_in_classic_notebook(classic_page
         time.sleep(0.2)
     assert_no_errors(page)
 
-    # A long run, watched, then Stop: no frame after the one Stop sends.
+    # A long run, then Run again, and Stop at its first frame: no frame after the one Stop sends.
     move_slider(page, *long_run)
-    wait_for_frames(page, wait_for_frames(page, frames(page)))
+    count = frames(page)
+    press(page, "Run")
+    wait_for_frames(page, count)
     press(page, "Stop")
     end = time.time() + 5
     while "stopped by request" not in explorer_text(page):
