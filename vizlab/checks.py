@@ -10,6 +10,7 @@ is a mistake), and ``0`` is never read as "the default": pass ``None`` for that.
 """
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 from typing import Sequence
@@ -59,6 +60,25 @@ def size(value, name: str, *, minimum: int = 1, hint: str = "") -> tuple[int, in
     if min(pair) < minimum:
         raise ValueError(f"{name} must be {allowed}, got {value!r}{hint}")
     return int(pair[0]), int(pair[1])
+
+
+def choice(value, name: str, options: Sequence, *, hint: str = ""):
+    """``value`` if it is one of ``options`` (the same type and equal: ``True`` is not ``1``).
+
+    Otherwise a ``ValueError`` that lists the options (the closest first, for a misspelt
+    name), or a ``TypeError`` when the options are names and ``value`` is not a ``str``."""
+    options = list(options)
+    if any(type(value) is type(option) and value == option for option in options):
+        return value
+    shown = ", ".join(map(repr, options[:40])) + (f", ... ({len(options)} in all)" if len(options) > 40 else "")
+    by_case = {o.lower(): o for o in options if isinstance(o, str)}     # 'PGD' is close to 'pgd'
+    close = [by_case[c] for c in difflib.get_close_matches(value.lower(), list(by_case), n=3, cutoff=0.5)] \
+        if isinstance(value, str) else []
+    closest = f" (closest: {', '.join(map(repr, close))})" if close else ""
+    names = options and all(isinstance(o, str) for o in options)
+    error = TypeError if names and not isinstance(value, str) else ValueError
+    raise error(f"{name} must be one of {shown or '(none: the model has no such choice)'}; "
+                f"got {_show(value)}{closest}{hint}")
 
 
 def layer_name(value, name: str = "layer") -> str:

@@ -48,6 +48,7 @@ import random
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable
 
@@ -101,7 +102,11 @@ class Result:
 class Grader:
     """The exercises of one lesson (``"01"`` ... ``"10"``), checked on the cases of ``seed``
     (the public seed 0 in a notebook, a secret one when an instructor grades), each call of a
-    student's function limited to ``time_limit`` seconds."""
+    student's function limited to ``time_limit`` seconds.
+
+    Its arguments are refused with what is allowed: a lesson without exercises (the list of
+    those with), ``seed`` not an int >= 0, ``time_limit`` not a finite number > 0; and in
+    ``check``, an exercise the lesson does not have (its list) and an ``env`` that is no dict."""
 
     def __init__(self, lesson: str | int, *, seed: int = PUBLIC_SEED, time_limit: float = DEFAULT_TIME_LIMIT):
         key = f"{int(lesson):02d}" if str(lesson).isdigit() else None
@@ -119,12 +124,13 @@ class Grader:
     def check(self, name: str, env: dict | None = None) -> Result:
         """Check exercise ``name`` against the function the student defined in ``env``
         (default: the namespace of the notebook or module that calls ``check``)."""
-        if name not in self.exercises:
-            raise ValueError(f"lesson {self.lesson} has no exercise {name!r}; "
-                             f"its exercises are {', '.join(self.exercises)}")
+        if not isinstance(name, str) or name not in self.exercises:
+            raise (ValueError if isinstance(name, str) else TypeError)(
+                f"lesson {self.lesson} has no exercise {name!r}; its exercises are {', '.join(self.exercises)}")
         exercise = self.exercises[name]
         if env is None:
             env = inspect.currentframe().f_back.f_globals
+        _check_env(env)
         fn = env.get(exercise.answer)
         if not callable(fn):
             return Result(name, False, f"define a function called `{exercise.answer}` first",
@@ -133,7 +139,14 @@ class Grader:
 
     def check_all(self, env: dict | None = None) -> list[Result]:
         env = env if env is not None else inspect.currentframe().f_back.f_globals
+        _check_env(env)
         return [self.check(name, env) for name in self.exercises]
+
+
+def _check_env(env) -> None:
+    if not isinstance(env, Mapping):
+        raise TypeError(f"env must be a dict of the student's names, such as globals() (or None for the "
+                        f"caller's namespace), got {checks._show(env)}")
 
 
 def run_check(exercise: Exercise, fn: Callable, *, seed: int = PUBLIC_SEED,

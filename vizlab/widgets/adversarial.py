@@ -14,28 +14,46 @@ import html
 import ipywidgets as widgets
 import torch
 
-from ..adversarial.attacks import LEAST_LIKELY, Attack, attack_frames
+from .. import checks
+from ..adversarial.attacks import LEAST_LIKELY, METHODS, Attack, attack_frames
+from ..adversarial.checks import EPS_UNITS, check_eps, check_model
 from ..adversarial.plot import magnified
 from .image_choice import ImageChoice
-from .common import default_images, grey_png
+from .common import chosen_images, grey_png
 from .live import LiveExplorer
 from .render import image_png
 
 WIDTH = 192
 UNTARGETED = -1
 LEAST = -2
+EPS_MAX = 32          # the eps slider's range, in grey levels (eps * 255): 0 .. 32 in steps of 0.5
+STEPS = (1, 100)
 
 
 class AdversarialExplorer(ImageChoice, LiveExplorer):
-    """``AdversarialExplorer(model, images=None, eps=2/255, steps=10, method="pgd")``."""
+    """``AdversarialExplorer(model, images=None, eps=2/255, steps=10, method="pgd")``.
+
+    The constructor checks its arguments before it touches the model and refuses (never
+    clamps) what its controls cannot show: ``eps`` is a fraction of the pixel range (8/255 for
+    8 grey levels), in [0, 32/255] (the slider's range); ``steps`` in 1..100; ``method`` one
+    of 'fgsm', 'bim', 'pgd'; ``images`` a non-empty dict or None; the model in eval mode."""
 
     def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None, *,
                  eps: float = 2 / 255, steps: int = 10, method: str = "pgd"):
+        checks.model(model, "AdversarialExplorer")
+        check_model(model)                                            # the attacks' own: all of it in eval mode
+        eps = checks.number(eps, "eps", minimum=0, hint=f"; {EPS_UNITS}")
+        check_eps(eps, 1, at_most=1.0)                                # the engine's own bound, in its words
+        if eps > EPS_MAX / 255:
+            raise ValueError(f"eps must be in [0, {EPS_MAX}/255] here (the eps slider's range, in [0, 1] "
+                             f"pixel units), got {eps:.4g} = {eps * 255:.4g}/255; {EPS_UNITS}")
+        steps = checks.integer(steps, "steps", minimum=STEPS[0], maximum=STEPS[1], hint=" (the steps slider's range)")
+        checks.choice(method, "method", METHODS)
+        size = getattr(model, "input_size", 224)
+        images = chosen_images(images, size=size, resize=False)
         super().__init__()
-        self.model = model
-        self.size = getattr(model, "input_size", 224)
+        self.model, self.size, self.images = model, size, images
         self.class_names = list(getattr(model, "class_names", []))
-        self.images = dict(images) if images else default_images(self.size)
         self.frames_shown = 0
         self.last_frame = None
 
@@ -43,9 +61,9 @@ class AdversarialExplorer(ImageChoice, LiveExplorer):
         self.upload = self.upload_control()
         self.method = widgets.Dropdown(options=[("FGSM", "fgsm"), ("BIM", "bim"), ("PGD", "pgd")],
                                        value=method, description="attack")
-        self.eps = widgets.FloatSlider(round(eps * 255, 1), min=0, max=32, step=0.5, description="eps (/255)",
+        self.eps = widgets.FloatSlider(round(eps * 255, 1), min=0, max=EPS_MAX, step=0.5, description="eps (/255)",
                                        continuous_update=False)
-        self.steps = widgets.IntSlider(steps, min=1, max=100, description="steps", continuous_update=False)
+        self.steps = widgets.IntSlider(steps, min=STEPS[0], max=STEPS[1], description="steps", continuous_update=False)
         options = [("untargeted", UNTARGETED), ("least likely", LEAST)]
         self.target = widgets.Dropdown(options=options + [(n, k) for k, n in enumerate(self.class_names)],
                                        value=UNTARGETED, description="target")

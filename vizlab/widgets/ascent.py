@@ -10,6 +10,8 @@ The widget only edits a ``vizlab.ascent.Recipe`` and shows the loop's frames.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import ipywidgets as widgets
 import torch
 
@@ -22,6 +24,8 @@ from .live import LiveExplorer
 from .render import image_png
 
 PREVIEW_PX = 256
+STEPS = (8, 512, 8)       # the sliders' (min, max, step): a constructor value outside them is refused
+SIZES = (16, 256, 16)
 
 
 class AscentExplorer(LiveExplorer):
@@ -30,8 +34,15 @@ class AscentExplorer(LiveExplorer):
     def __init__(self, models, *, layer: str | None = None, unit: int = 0, steps: int = 96, size: int = 64):
         if isinstance(models, torch.nn.Module):
             models = {getattr(models, "name", "model"): models}
-        if not models:
-            raise ValueError("AscentExplorer needs a model, e.g. AscentExplorer(vizlab.load_model('shapenet'))")
+        if not isinstance(models, Mapping) or not models:
+            error = ValueError if isinstance(models, Mapping) else TypeError
+            raise error(f"models must be a torch.nn.Module or a non-empty dict {{name: model}}, got "
+                        f"{checks._show(models)}; e.g. AscentExplorer(vizlab.load_model('shapenet'))")
+        for name, model in models.items():
+            checks.model(model, f"AscentExplorer (model {name!r})")
+        for name, value, (low, high, step) in (("steps", steps, STEPS), ("size", size, SIZES)):
+            checks.integer(value, name, minimum=low, maximum=high, hint=f" (the slider's range; multiples of {step})")
+        checks.integer(unit, "unit", minimum=0)  # its upper bound, the layer's channels, is checked below
         super().__init__()
         self.models = dict(models)
         self._shapes: dict[str, dict[str, tuple]] = {}
@@ -44,8 +55,9 @@ class AscentExplorer(LiveExplorer):
         self.unit = widgets.IntSlider(0, min=0, max=0, description="unit", continuous_update=False)
         self.lr = widgets.FloatLogSlider(0.05, base=10, min=-3, max=0, description="step size",
                                          continuous_update=False)
-        self.steps = widgets.IntSlider(steps, min=8, max=512, step=8, description="steps", continuous_update=False)
-        self.size = widgets.IntSlider(size, min=16, max=256, step=16, description="image size",
+        self.steps = widgets.IntSlider(steps, min=STEPS[0], max=STEPS[1], step=STEPS[2], description="steps",
+                                       continuous_update=False)
+        self.size = widgets.IntSlider(size, min=SIZES[0], max=SIZES[1], step=SIZES[2], description="image size",
                                       continuous_update=False)
         self.param = widgets.ToggleButtons(options=["fourier", "pixels"], description="image as")
         self.transforms = widgets.Checkbox(True, description="jitter, scale, rotate")
@@ -62,7 +74,7 @@ class AscentExplorer(LiveExplorer):
         self.say("Starts when shown; move any control to restart.")
 
         self._update_model()
-        _check_start(self, layer, unit, steps, size)  # refuse rather than let the sliders clamp
+        _check_start(self, layer, unit)      # refuse rather than let the sliders clamp
         if layer is not None:
             self.layer.value = layer
             self._update_unit_range()
@@ -143,13 +155,8 @@ class AscentExplorer(LiveExplorer):
         self.frames_shown += 1
 
 
-def _check_start(explorer: AscentExplorer, layer, unit, steps, size) -> None:
-    if layer is not None and layer not in explorer.layer.options:
-        raise ValueError(f"layer={layer!r} is not a spatial layer of this model; choose one of "
-                         f"{', '.join(map(repr, explorer.layer.options))}")
+def _check_start(explorer: AscentExplorer, layer, unit) -> None:
+    if layer is not None:
+        checks.choice(layer, "layer", explorer.layer.options, hint=" (the spatial layers of this model)")
     count = explorer._layer_shapes()[layer or explorer.layer.value][0]
     checks.integer(unit, "unit", minimum=0, maximum=count - 1, hint=f" (the channels of {layer or explorer.layer.value})")
-    for name, value, control in (("steps", steps, explorer.steps), ("size", size, explorer.size)):
-        checks.integer(value, name, minimum=control.min, maximum=control.max,
-                       hint=f" (the slider's range; multiples of {control.step})")
-

@@ -6,9 +6,10 @@ from __future__ import annotations
 import ipywidgets as widgets
 import torch
 
+from .. import checks
 from ..attribution.display import METHODS, NEEDS_LAYER, attribution_map, colorize, overlay
 from ..attribution.gradcam import default_layer
-from .common import conv_layers, default_images
+from .common import chosen_images, conv_layers
 from .image_choice import ImageChoice
 from .render import image_png
 
@@ -17,14 +18,18 @@ PREDICTED = -1  # the class dropdown's value for "the predicted class"
 
 
 class AttributionExplorer(ImageChoice, widgets.VBox):
-    """``AttributionExplorer(model)`` (optionally ``images={"name": (3, H, W) tensor}``)."""
+    """``AttributionExplorer(model)`` (optionally ``images={"name": (3, H, W) tensor}``).
+
+    The constructor refuses a model that is no ``torch.nn.Module`` or is in training mode, and
+    ``images`` that are not a non-empty dict of images or None, before it touches the model."""
 
     def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None):
+        checks.model(model, "AttributionExplorer")
+        self.size = getattr(model, "input_size", 224)
+        self.images = chosen_images(images, size=self.size, resize=False)
         self.model = model
         self._quiet = False
-        self.size = getattr(model, "input_size", 224)
         self.class_names = list(getattr(model, "class_names", []))
-        self.images = dict(images) if images else default_images(self.size)
         layers = conv_layers(model)
 
         self.image = widgets.Dropdown(options=list(self.images), description="image")

@@ -2,10 +2,13 @@
 layers to choose from, and a score curve."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 
+from .. import checks
 from ..data.shapes import CLASSES, make_shapes
-from ..images import sample_image
+from ..images import load_image, sample_image
 from ..probe import list_layers
 from .render import image_png
 
@@ -24,6 +27,29 @@ def default_images(size: int) -> dict[str, torch.Tensor]:
     images = dict(zip(names, shapes.images))
     images["photo (Grace Hopper)"] = sample_image(size=size)
     return images
+
+
+def chosen_images(images, *, size: int | None, resize: bool) -> dict[str, torch.Tensor]:
+    """The images an explorer offers: ``None`` means ``default_images(size)`` (refused when
+    ``size`` is None: that explorer has no default); otherwise a non-empty dict name -> image,
+    each through ``load_image`` (checked; uint8 divided by 255), resized to ``size`` if ``resize``."""
+    allowed = ("a non-empty dict {name: image}, an image being a (3, H, W) tensor in [0, 1], a path, "
+               "a PIL image or an array" + (", or None for the built-in shapes and photo" if size else ""))
+    if images is None and size:
+        return default_images(size)
+    if not isinstance(images, Mapping):
+        raise TypeError(f"images must be {allowed}; got {checks._show(images)}")
+    if not images:
+        raise ValueError(f"images must be {allowed}; got an empty dict: give at least one image")
+    loaded = {}
+    for name, image in images.items():
+        if not isinstance(name, str):
+            raise TypeError(f"images must be {allowed}: each name a str (shown in the menu), got {checks._show(name)}")
+        try:
+            loaded[name] = load_image(image, size=size if resize else None)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"images[{name!r}]: {error}") from None
+    return loaded
 
 
 def conv_layers(model: torch.nn.Module) -> list[str]:

@@ -11,37 +11,53 @@ from __future__ import annotations
 import ipywidgets as widgets
 import torch
 
+from .. import checks
 from ..deepdream import STEP_SIZE, dream
-from ..images import load_image
 from .image_choice import ImageChoice
-from .common import conv_layers, default_images, grey_png, score_curve_svg
+from .common import chosen_images, conv_layers, grey_png, score_curve_svg
 from .live import LiveExplorer
 from .render import image_png
 
 PREVIEW_PX = 320
+OCTAVES = (1, 5)          # the sliders' ranges: a constructor value outside them is refused
+STEPS = (1, 100)
+JITTER_MAX = 64
 
 
 class DreamExplorer(ImageChoice, LiveExplorer):
-    """Image, layer, octaves, steps per octave, step size, jitter; the dream as it forms."""
+    """Image, layer, octaves, steps per octave, step size, jitter; the dream as it forms.
+
+    The constructor checks its arguments before it touches the model and refuses (never
+    clamps) a value its controls cannot show: ``layer`` must be one of the model's layers with
+    a (C, H, W) map, ``octaves`` in 1..5 and ``steps`` in 1..100 (the sliders' ranges), ``size``
+    an int at least the first convolution's kernel; ``images`` a non-empty dict or None."""
 
     def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None, *,
                  layer: str = "conv3", size: int = 96, octaves: int = 3, steps: int = 10):
+        checks.model(model, "DreamExplorer")
+        size = checks.integer(size, "size", minimum=1, hint=" (the side in pixels the images are loaded at)")
+        checks.image_fits(model, (size, size), "size")
+        octaves = checks.integer(octaves, "octaves", minimum=OCTAVES[0], maximum=OCTAVES[1],
+                                 hint=" (the octaves slider's range)")
+        steps = checks.integer(steps, "steps", minimum=STEPS[0], maximum=STEPS[1],
+                               hint=" (steps per octave: the slider's range)")
+        images = chosen_images(images, size=size, resize=True)
+        layers = conv_layers(model)
+        checks.choice(layer, "layer", layers, hint=" (the layers with a (C, H, W) map; see vizlab.list_layers(model))")
         super().__init__()
-        self.model, self.size = model, size
-        self.images = ({name: load_image(image, size=size) for name, image in images.items()} if images
-                       else default_images(size))
+        self.model, self.size, self.images = model, size, images
         self.frames_shown, self.scores = 0, []
         self.image = widgets.Dropdown(options=list(self.images), description="image")
         self.upload = self.upload_control()
-        layers = conv_layers(model) or [layer]
-        self.layer = widgets.Dropdown(options=layers, value=layer if layer in layers else layers[-1],
-                                      description="layer")
-        self.octaves = widgets.IntSlider(octaves, min=1, max=5, description="octaves", continuous_update=False)
-        self.steps = widgets.IntSlider(steps, min=1, max=100, description="steps/octave", continuous_update=False,
-                                       style={"description_width": "initial"})
+        self.layer = widgets.Dropdown(options=layers, value=layer, description="layer")
+        self.octaves = widgets.IntSlider(octaves, min=OCTAVES[0], max=OCTAVES[1], description="octaves",
+                                         continuous_update=False)
+        self.steps = widgets.IntSlider(steps, min=STEPS[0], max=STEPS[1], description="steps/octave",
+                                       continuous_update=False, style={"description_width": "initial"})
         self.step_size = widgets.FloatLogSlider(STEP_SIZE, base=10, min=-4, max=-1, description="step size",
                                                 continuous_update=False)
-        self.jitter = widgets.IntSlider(size // 8, min=0, max=64, description="jitter", continuous_update=False)
+        self.jitter = widgets.IntSlider(size // 8, min=0, max=max(JITTER_MAX, size // 8), description="jitter",
+                                        continuous_update=False)
         self.preview = widgets.Image(value=grey_png(), format="png", width=PREVIEW_PX, height=PREVIEW_PX)
         self.curve = widgets.HTML()
         self.watch(self.image, self.layer, self.octaves, self.steps, self.step_size, self.jitter)

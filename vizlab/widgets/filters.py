@@ -4,20 +4,25 @@ from __future__ import annotations
 import ipywidgets as widgets
 import torch
 
+from .. import checks
 from ..filters import filters_for_display, first_conv
 from ..probe import capture
+from .common import chosen_images
 from .render import heatmap_png, image_png
 
 
 class FilterExplorer(widgets.VBox):
     """``FilterExplorer(model, {"name": image, ...})``: a slider over the filters of the first
-    convolution, a choice of image, the filter (symmetric scaling) and its response map."""
+    convolution, a choice of image, the filter (symmetric scaling) and its response map.
+
+    The constructor refuses a model that is no ``torch.nn.Module`` or is in training mode, and
+    ``images`` that are not a non-empty dict of images (e.g. ``{'photo': vizlab.sample_image()}``)."""
 
     def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor]):
-        if not images:
-            raise ValueError("FilterExplorer needs at least one image, e.g. {'photo': vizlab.sample_image()}")
+        checks.model(model, "FilterExplorer")
+        images = chosen_images(images, size=None, resize=False)
         self.layer, conv = first_conv(model)
-        self.model, self.images = model, dict(images)
+        self.model, self.images = model, images
         self.tiles = filters_for_display(conv.weight)
         self._responses: dict[str, torch.Tensor] = {}
 

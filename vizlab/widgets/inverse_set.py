@@ -17,8 +17,10 @@ import html
 import ipywidgets as widgets
 import torch
 
+from .. import checks
 from ..ascent.recipes import make_objective
 from ..data import make_shapes
+from ..images import as_batch
 from ..inverse_set import neuron_profile, predictions, sample_inverse_set
 from ..probe import list_layers
 from .common import grey_png
@@ -27,6 +29,13 @@ from .render import image_png
 
 KINDS = ("channel", "neuron", "class")
 GENERATORS = ("shapes", "fourier", "pixels")
+N = (1, 64)               # the sliders' ranges: a constructor value outside them is refused
+K_RANGE = (1, 16)
+
+
+def unit_count(model, layers: dict, kind: str, layer: str) -> int:
+    """How many units ``kind`` offers: the classes for 'class', else the channels of ``layer``."""
+    return max(len(getattr(model, "class_names", [])), 1) if kind == "class" else layers[layer][0]
 
 
 class NeuronPicker:
@@ -36,7 +45,8 @@ class NeuronPicker:
         self.explorer, self.layers = explorer, layers
         self.kind = widgets.Dropdown(options=KINDS, value=kind, description=f"{label} is a")
         self.layer = widgets.Dropdown(options=list(layers), value=layer, description="layer")
-        self.unit = widgets.IntSlider(unit, min=0, max=0, description="unit", continuous_update=False)
+        count = unit_count(explorer.model, layers, kind, layer)
+        self.unit = widgets.IntSlider(unit, min=0, max=count - 1, description="unit", continuous_update=False)
         self.band = widgets.FloatRangeSlider(value=(0.0, 1.0), min=-1.0, max=2.0, step=0.01, description="band",
                                              continuous_update=False, readout_format=".2f")
         self.histogram = widgets.HTML()
@@ -49,10 +59,9 @@ class NeuronPicker:
 
     def changed(self) -> None:
         """A new neuron: its unit range, its histogram, a band at its dataset's 90-99th percentile."""
-        model = self.explorer.model
-        count = len(getattr(model, "class_names", [])) if self.kind.value == "class" else self.layers[self.layer.value][0]
+        count = unit_count(self.explorer.model, self.layers, self.kind.value, self.layer.value)
         self.layer.disabled = self.kind.value == "class"
-        self.unit.max = max(count - 1, 0)
+        self.unit.max = count - 1
         self.profile = self.explorer.profile(self.objective())
         values = self.profile.values
         low, high = float(values.min()), max(self.profile.actmax, float(values.max()))
@@ -72,23 +81,43 @@ class NeuronPicker:
 
 
 class InverseSetExplorer(LiveExplorer):
-    """Live inverse-set sampling for one neuron or the intersection of two."""
+    """Live inverse-set sampling for one neuron or the intersection of two.
+
+    The constructor checks its arguments before it touches the model and refuses (never
+    clamps) what its controls cannot show: ``kind`` one of 'channel', 'neuron', 'class';
+    ``layer`` one of the model's layers with a (C, H, W) map; ``unit`` in 0..C-1 (the layer's
+    channels; the classes for kind 'class'); ``n`` in 1..64 and ``K`` in 1..16 (the sliders'
+    ranges); ``generator`` one of 'shapes', 'fourier', 'pixels'; ``images`` a batch or None."""
 
     def __init__(self, model, *, layer: str = "conv3", unit: int = 0, kind: str = "channel", n: int = 16,
                  K: int = 8, generator: str = "shapes", images: torch.Tensor | None = None):
+        checks.model(model, "InverseSetExplorer")
+        checks.choice(kind, "kind", KINDS)
+        n = checks.integer(n, "n", minimum=N[0], maximum=N[1], hint=" (samples in the set: the n slider's range)")
+        K = checks.integer(K, "K", minimum=K_RANGE[0], maximum=K_RANGE[1],
+                           hint=" (samples optimized at a time: the K slider's range)")
+        checks.choice(generator, "generator", GENERATORS)
+        size = getattr(model, "input_size", 64)
+        if images is not None:
+            images = as_batch(images)
+            checks.image_fits(model, images.shape[-2:], "images")
+        table = list_layers(model, size)
+        layers = {i.name: i.output_shape for i in table if i.output_shape is not None and len(i.output_shape) == 3}
+        checks.choice(layer, "layer", list(layers), hint=" (the layers with a (C, H, W) map; see vizlab.list_layers(model))")
+        count = unit_count(model, layers, kind, layer)
+        unit = checks.integer(unit, "unit", minimum=0, maximum=count - 1,
+                              hint=f" (the {count} classes)" if kind == "class" else f" (the {count} channels of {layer})")
         super().__init__()
         self.model = model
-        self.images = images if images is not None else make_shapes(256, size=getattr(model, "input_size", 64),
-                                                                     seed=1).images
+        self.images = images if images is not None else make_shapes(256, size=size, seed=1).images
         self._profiles = {}
         self.frames_shown, self.grids_shown = 0, 0
-        table = list_layers(model, getattr(model, "input_size", 64))
-        layers = {i.name: i.output_shape for i in table if i.output_shape is not None and len(i.output_shape) == 3}
         self.first = NeuronPicker(self, layers, layer=layer, unit=unit, kind=kind, label="neuron")
-        self.second = NeuronPicker(self, layers, layer=layer, unit=(unit + 1), kind=kind, label="and")
+        self.second = NeuronPicker(self, layers, layer=layer, unit=(unit + 1) % count, kind=kind, label="and")
         self.use_second = widgets.Checkbox(False, description="intersect with a second neuron")
-        self.n = widgets.IntSlider(n, min=1, max=64, description="n", continuous_update=False)
-        self.K = widgets.IntSlider(K, min=1, max=16, description="K at a time", continuous_update=False)
+        self.n = widgets.IntSlider(n, min=N[0], max=N[1], description="n", continuous_update=False)
+        self.K = widgets.IntSlider(K, min=K_RANGE[0], max=K_RANGE[1], description="K at a time",
+                                   continuous_update=False)
         self.generator = widgets.Dropdown(options=GENERATORS, value=generator, description="generator")
         self.grid = widgets.HTML(f"<img src='data:image/png;base64,{base64.b64encode(grey_png()).decode()}'>")
         self.first.changed()                     # the second neuron's profile waits until it is asked for

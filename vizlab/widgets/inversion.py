@@ -11,26 +11,41 @@ from __future__ import annotations
 import ipywidgets as widgets
 import torch
 
+from .. import checks
 from ..images import image_grid
 from ..inversion import image_error, invert, shapes_statistics, tv_for_layer
 from ..probe import layer_names
 from .image_choice import ImageChoice
-from .common import default_images, grey_png, score_curve_svg
+from .common import chosen_images, grey_png, score_curve_svg
 from .live import LiveExplorer
 from .render import image_png
 
 PREVIEW_PX = 256
+STEPS = (20, 1000, 20)    # the steps slider's range and step: a constructor value outside it is refused
 
 
 class InversionExplorer(ImageChoice, LiveExplorer):
-    """Image, layer, TV and alpha strengths, restarts, steps; the original and the reconstructions."""
+    """Image, layer, TV and alpha strengths, restarts, steps; the original and the reconstructions.
+
+    The constructor checks its arguments before it touches the model and refuses (never
+    clamps) what its controls cannot show: ``layer`` one of the model's layers, ``steps`` in
+    20..1000 (the slider's range), ``size`` None (the model's input size) or an int at least
+    the first convolution's kernel (0 is no default); ``images`` a non-empty dict or None."""
 
     def __init__(self, model: torch.nn.Module, images: dict[str, torch.Tensor] | None = None, *,
                  layer: str = "conv3", steps: int = 200, size: int | None = None):
+        checks.model(model, "InversionExplorer")
+        steps = checks.integer(steps, "steps", minimum=STEPS[0], maximum=STEPS[1],
+                               hint=f" (the steps slider's range, in steps of {STEPS[2]})")
+        if size is None:
+            size = getattr(model, "input_size", 64)
+        else:
+            size = checks.integer(size, "size", minimum=1, hint=" (or None for the model's input size)")
+            checks.image_fits(model, (size, size), "size")
+        checks.choice(layer, "layer", layer_names(model), hint=" (see vizlab.list_layers(model))")
+        images = chosen_images(images, size=size, resize=False)
         super().__init__()
-        self.model = model
-        self.size = size or getattr(model, "input_size", 64)
-        self.images = dict(images) if images else default_images(self.size)
+        self.model, self.size, self.images = model, size, images
         self.frames_shown, self.errors = 0, []
         self.image = widgets.Dropdown(options=list(self.images), description="image")
         self.upload = self.upload_control()
@@ -40,7 +55,7 @@ class InversionExplorer(ImageChoice, LiveExplorer):
         self.alpha = widgets.FloatLogSlider(1e-4, base=10, min=-6, max=-1, description="alpha-norm",
                                             continuous_update=False)
         self.restarts = widgets.IntSlider(2, min=1, max=4, description="restarts", continuous_update=False)
-        self.steps = widgets.IntSlider(steps, min=20, max=1000, step=20, description="steps",
+        self.steps = widgets.IntSlider(steps, min=STEPS[0], max=STEPS[1], step=STEPS[2], description="steps",
                                        continuous_update=False)
         self.original = widgets.Image(value=grey_png(), format="png", width=PREVIEW_PX // 2)
         self.preview = widgets.Image(value=grey_png(), format="png", width=PREVIEW_PX)

@@ -7,6 +7,7 @@ figures (Borowski et al., ICLR 2021).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -15,6 +16,8 @@ import torch
 from .. import checks
 from ..images import image_grid
 from ..twoafc import published
+from ..twoafc.causal import OcclusionTrial
+from ..twoafc.trials import Trial
 from .render import image_png
 
 CONFIDENCE = (("unsure", 1), ("fairly sure", 2), ("sure", 3))
@@ -33,13 +36,30 @@ class QuizExplorer(widgets.VBox):
     """``QuizExplorer(trials, machine={"natural": 0.9, ...})``: shows each trial's references
     (maximal and minimal) and its two queries; "left" and "right" record which query the student
     thinks activates the unit more. ``answers`` holds every choice; ``accuracy()`` the share
-    right per condition. Trials are shown in a seeded random order."""
+    right per condition. Trials are shown in a seeded random order.
+
+    The constructor refuses, naming the argument: ``trials`` that are not a non-empty list of
+    ``vizlab.twoafc`` trials, ``machine`` that is not None or a dict {condition: accuracy in
+    0..1}, ``seed`` not an int >= 0, ``scale`` not an int >= 1."""
 
     def __init__(self, trials, *, machine: dict[str, float] | None = None, seed: int = 0, scale: int = 2):
+        if isinstance(trials, (str, bytes, torch.Tensor)) or not isinstance(trials, Iterable):
+            raise TypeError(f"trials must be a non-empty list of trials from vizlab.twoafc.unit_trials, "
+                            f"got {checks._show(trials)}")
         trials = list(trials)
         if not trials:
             raise ValueError("QuizExplorer needs at least one trial; build them with vizlab.twoafc.unit_trials")
-        checks.integer(scale, "scale", minimum=1)
+        for trial in trials:
+            if not isinstance(trial, (Trial, OcclusionTrial)):
+                raise TypeError(f"trials must be a non-empty list of trials from vizlab.twoafc.unit_trials "
+                                f"(or occlusion_trials); one is {checks._show(trial)}")
+        if machine is not None and not isinstance(machine, Mapping):
+            raise TypeError(f"machine must be None or a dict {{condition: accuracy in 0..1}}, e.g. "
+                            f"{{'natural': 0.9}}; got {checks._show(machine)}")
+        for condition, accuracy in (machine or {}).items():
+            checks.number(accuracy, f"machine[{condition!r}]", minimum=0, maximum=1,
+                          hint=" (the machine observer's accuracy, a share of trials right)")
+        checks.integer(scale, "scale", minimum=1, hint=" (how many screen pixels per image pixel)")
         order = torch.randperm(len(trials), generator=torch.Generator().manual_seed(checks.integer(seed, "seed", minimum=0)))
         self.trials = [trials[i] for i in order.tolist()]
         self.machine, self.scale = dict(machine or {}), scale

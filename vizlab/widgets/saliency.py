@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import torch
 
+from .. import checks
 from ..attribution.display import colorize, overlay
 from ..attribution.gradients import saliency, smoothgrad
-from ..images import load_image
 from .attribution import PREDICTED
 from .image_choice import ImageChoice
-from .common import default_images, grey_png
+from .common import chosen_images, grey_png
 from .live import LiveExplorer
 from .render import image_png
 
@@ -37,17 +37,31 @@ class SaliencyFrame:
     status: str = "running"
 
 
+NOISE = (0.0, 0.6)        # the sliders' ranges: a constructor value outside them is refused
+SAMPLES = (1, 100)
+
+
 class SaliencyExplorer(ImageChoice, LiveExplorer):
-    """``SaliencyExplorer(model)`` (optionally ``images={"name": (3, H, W) tensor}``)."""
+    """``SaliencyExplorer(model)`` (optionally ``images={"name": (3, H, W) tensor}``).
+
+    The constructor checks its arguments before it touches the model and refuses (never
+    clamps) what its controls cannot show: ``noise`` (SmoothGrad's sigma, a fraction of the
+    pixel range) in 0..0.6 and ``samples`` in 1..100 (the sliders' ranges), ``seed`` an int
+    >= 0, ``images`` a non-empty dict or None, the model in eval mode."""
 
     def __init__(self, model: torch.nn.Module, images: dict | None = None, *, noise: float = 0.15,
                  samples: int = 25, seed: int = 0):
+        checks.model(model, "SaliencyExplorer")
+        noise = checks.number(noise, "noise", minimum=NOISE[0], maximum=NOISE[1],
+                              hint=" (SmoothGrad's sigma as a fraction of the pixel range: the slider's range)")
+        samples = checks.integer(samples, "samples", minimum=SAMPLES[0], maximum=SAMPLES[1],
+                                 hint=" (SmoothGrad's noisy copies: the slider's range)")
+        seed = checks.integer(seed, "seed", minimum=0, hint=" (the seed of SmoothGrad's noise)")
+        size = getattr(model, "input_size", 224)
+        images = chosen_images(images, size=size, resize=True)
         super().__init__()
-        self.model, self.seed = model, seed
-        self.size = getattr(model, "input_size", 224)
+        self.model, self.seed, self.size, self.images = model, seed, size, images
         self.class_names = list(getattr(model, "class_names", []))
-        self.images = {name: load_image(image, size=self.size) for name, image in images.items()} \
-            if images else default_images(self.size)
         self.map: torch.Tensor | None = None
         self.frames_shown = 0
 
@@ -55,9 +69,10 @@ class SaliencyExplorer(ImageChoice, LiveExplorer):
         self.upload = self.upload_control()
         self.target = widgets.Dropdown(description="class")
         self.method = widgets.Dropdown(options=METHODS, description="method")
-        self.noise = widgets.FloatSlider(noise, min=0.0, max=0.6, step=0.01, description="noise",
+        self.noise = widgets.FloatSlider(noise, min=NOISE[0], max=NOISE[1], step=0.01, description="noise",
                                          continuous_update=False)
-        self.samples = widgets.IntSlider(samples, min=1, max=100, description="samples", continuous_update=False)
+        self.samples = widgets.IntSlider(samples, min=SAMPLES[0], max=SAMPLES[1], description="samples",
+                                         continuous_update=False)
         self.top5 = widgets.HTML()
         self.image_view, self.map_view, self.overlay_view = (
             widgets.Image(value=grey_png(), format="png", width=WIDTH) for _ in range(3))

@@ -5,8 +5,10 @@ import ipywidgets as widgets
 import torch
 
 from .. import checks
+from ..dataprobe.datasets import as_dataset
 from ..dataprobe.top_activations import top_activations
 from ..images import image_grid
+from ..probe import layer_names
 from .render import image_png
 
 
@@ -14,16 +16,26 @@ class TopPatchesExplorer(widgets.VBox):
     """``TopPatchesExplorer(model, dataset, ["conv2", "conv3"])``: a layer menu, a channel slider
     and two grids of receptive-field crops, the ``k`` strongest and the ``k`` weakest.
 
-    A layer is scanned (all channels at once) the first time it is chosen, then cached.
+    A layer is scanned (all channels at once) the first time it is chosen, then cached. The
+    constructor checks every argument first, each of ``layers`` included (not only the first
+    one scanned): a bad one is refused with what is allowed, never found later in the menu.
     """
 
     def __init__(self, model: torch.nn.Module, data, layers, *, k: int = 9, batch_size: int = 64,
                  width: int = 300):
-        layers = [layers] if isinstance(layers, str) else list(layers)
-        if not layers:
-            raise ValueError("TopPatchesExplorer needs at least one layer name; see vizlab.list_layers(model)")
+        checks.model(model, "TopPatchesExplorer")
+        layers = [layers] if isinstance(layers, str) else layers
+        if not isinstance(layers, (list, tuple)) or not layers:
+            raise (ValueError if isinstance(layers, (list, tuple)) else TypeError)(
+                f"layers must be a layer name or a non-empty list of them, got {checks._show(layers)}; "
+                f"see vizlab.list_layers(model)")
+        names = layer_names(model)
+        layers = [checks.choice(layer, "each of layers", names, hint=" (see vizlab.list_layers(model))")
+                  for layer in layers]
         checks.integer(k, "k", minimum=1, hint=" (patches shown per grid)")
         checks.integer(batch_size, "batch_size", minimum=1)
+        checks.integer(width, "width", minimum=1, hint=" (pixels on screen)")
+        data = as_dataset(data)
         self.model, self.data, self.k, self.batch_size = model, data, k, batch_size
         self._scans: dict[str, tuple[dict, dict]] = {}
         self.layer = widgets.Dropdown(options=layers, description="layer")
