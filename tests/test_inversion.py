@@ -150,6 +150,7 @@ def test_conv1_of_shapenet_gives_back_the_image(shapenet):
     assert row.image_error < 0.1, row
 
 
+@pytest.mark.slow         # 80-180 s; version-independent, so the main environment runs it once
 def test_the_image_error_does_not_fall_with_depth(shapenet):
     from vizlab import make_shapes
     images = make_shapes(16, size=32, seed=1).images
