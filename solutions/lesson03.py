@@ -17,6 +17,7 @@ WRONG = {
         lambda q, d: ((q ** 2).sum(1)[:, None] + (d ** 2).sum(1)[None, :] + 2 * q @ d.T).clamp(min=0).sqrt(),  # sign
         lambda q, d: torch.cdist(d, q),                                                     # transposed
         lambda q, d: q @ d.T,                                                               # dot product
+        lambda q, d: ((q ** 2).sum(1)[:, None] + (d ** 2).sum(1)[None, :] - 2 * q @ d.T).sqrt(),  # no clamp
     ],
     "q2": [
         lambda q, d, k: torch.cdist(q, d).topk(k, dim=1).indices,                           # farthest

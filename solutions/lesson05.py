@@ -16,6 +16,7 @@ WRONG = {
         lambda z, r: r.clamp(min=0),                               # deconvnet
         lambda z, r: r.clamp(min=0) * z,                           # times z
         lambda z, r: torch.where(z > 0, r.abs(), torch.zeros_like(r)),  # abs instead of mask
+        lambda z, r: torch.where((z >= 0) & (r > 0), r, torch.zeros_like(r)),  # z >= 0
     ],
     "q2": [
         lambda z, r: torch.where((z > 0) & (r > 0), r, torch.zeros_like(r)),  # guided

@@ -22,7 +22,7 @@ def _check_symmetric_scale(fn, seed: int) -> None:
             if out[0].numel() and torch.allclose(out[0].double(), torch.zeros_like(out[0]).double()):
                 raise Wrong("zero weights map to 0 (black); they should map to 0.5 (grey)", "add 0.5 after scaling")
         compare_tensors(out, filters_for_display(weight), what="symmetric_scale(weight)",
-                        hint="one scale for all filters: weight / (2 * weight.abs().max()) + 0.5")
+                        hint="one scale for all filters: divide by twice the largest |weight| of the whole tensor, then shift so that 0 lands on mid-grey 0.5")
 
 
 def _share(weight, cutoff, *, centre=True, power=True, both_signs=True) -> torch.Tensor:

@@ -9,13 +9,23 @@ from .checking import Wrong, case_seed, compare_tensors
 
 
 def random_features(seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(queries, database) pairs in float64; each first query is row 2 of the database (distance 0)."""
+    """(queries, database) pairs in float64; each first query is row 2 of the database (distance 0),
+    and in the last case the queries are rows 0-2 of the database."""
     generator = torch.Generator().manual_seed(seed)
     cases = []
     for queries, rows, dims in [(3, 10, 4), (5, 40, 64), (1, 7, 2)]:
         database = torch.randn(rows, dims, generator=generator, dtype=torch.float64) * 3 + 5
         extra = torch.randn(queries - 1, dims, generator=generator, dtype=torch.float64) * 3 + 5
         cases.append((torch.cat([database[2:3], extra]), database))
+    # Queries identical to database rows, drawn until |a|^2 + |b|^2 - 2 a.b rounds below 0
+    # for some pair: an answer that skips the clamp before the square root then gives NaN.
+    for _ in range(64):
+        database = torch.randn(6, 64, generator=generator, dtype=torch.float64) * 3 + 5
+        queries = database[:3].clone()
+        squared = (queries ** 2).sum(1)[:, None] + (database ** 2).sum(1)[None, :] - 2 * queries @ database.T
+        if (squared < 0).any():
+            break
+    cases.append((queries, database))
     return cases
 
 

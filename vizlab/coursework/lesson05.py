@@ -17,12 +17,15 @@ def rule_backward(z: torch.Tensor, signal: torch.Tensor, rule: str) -> torch.Ten
 
 def _cases(seed: int):
     """Random (z, R); the first four entries hold every sign pattern of (z, R), so that the three
-    rules give different results whatever the seed."""
+    rules give different results whatever the seed, and the next two are z = 0 with R > 0."""
     generator = torch.Generator().manual_seed(seed)
     for shape in [(12,), (2, 4, 5, 5)]:
         z, signal = torch.randn(shape, generator=generator), torch.randn(shape, generator=generator)
         z.view(-1)[:4] = z.view(-1)[:4].abs() * torch.tensor([1.0, 1.0, -1.0, -1.0])
         signal.view(-1)[:4] = signal.view(-1)[:4].abs() * torch.tensor([1.0, -1.0, 1.0, -1.0])
+        # Exact zeros of z under a positive signal: the rule's mask is z > 0, and z >= 0 differs here.
+        z.view(-1)[4:6] = 0.0
+        signal.view(-1)[4:6] = signal.view(-1)[4:6].abs() + 0.5
         yield z, signal
 
 
