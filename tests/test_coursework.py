@@ -91,3 +91,16 @@ def test_a_right_answer_in_float64_passes_too(lesson, name):
         out = reference(*args)
         return out.double() if isinstance(out, torch.Tensor) and out.is_floating_point() else out
     assert run_check(exercise, in_float64).passed
+
+
+@pytest.mark.parametrize("as_scalar", ["numpy.float32", "numpy.float64", "torch.float32"])
+def test_lesson09_q2_accepts_a_numpy_or_torch_scalar_of_any_float_dtype(as_scalar):
+    import numpy
+    import torch
+
+    exercise = Grader("09").exercises["q2"]
+    reference = getattr(_solutions("09"), exercise.answer)
+    convert = {"numpy.float32": numpy.float32, "numpy.float64": numpy.float64,
+               "torch.float32": lambda v: torch.tensor(v, dtype=torch.float32)}[as_scalar]
+    result = run_check(exercise, lambda *args: convert(float(reference(*args))))
+    assert result.passed, str(result)

@@ -47,7 +47,8 @@ def _check_ascent_step(fn, seed: int) -> None:
             _diagnose(out, images, score, lr, weight, expected)
         compare_tensors(out - images if isinstance(out, torch.Tensor) and out.shape == images.shape else out,
                         expected - images, what="the step ascent_step(...) - x",
-                        hint="x + lr * d/dx [score(x).sum() - weight * ((x - 0.5) ** 2).sum()], then clamp to [0, 1]")
+                        hint="differentiate the score minus the weighted squared distance to grey, "
+                             "take one step of size lr up that gradient, and keep the pixels in [0, 1]")
 
 
 def _diagnose(out, images, score, lr, weight, expected) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import functools
 
+import numpy as np
 import torch
 
 from . import Exercise
@@ -93,7 +94,8 @@ def _check_flip_eps(fn, seed: int) -> None:
         y, t = int(scores.argmax()), int(scores.argmin())
         expected = (scores[y] - scores[t]) / (weight[y] - weight[t]).abs().sum()
         out = fn(weight.clone(), bias.clone(), x.clone(), y, t)
-        out = torch.as_tensor(out, dtype=torch.float64) if isinstance(out, (int, float)) else out
+        if isinstance(out, (int, float)) or (isinstance(out, np.generic) and np.issubdtype(out.dtype, np.floating)):
+            out = torch.as_tensor(float(out), dtype=torch.float64)    # numpy scalars of any float dtype
         if isinstance(out, torch.Tensor) and out.numel() == 1:
             l2 = (scores[y] - scores[t]) / (weight[y] - weight[t]).norm()
             if torch.allclose(out.double(), l2.double(), rtol=1e-4):
