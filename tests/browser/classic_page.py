@@ -120,3 +120,8 @@ def move_slider(page, description: str, value: str) -> None:
 
 def press(page, text: str) -> None:
     page.locator("button.jupyter-button", has_text=re.compile(rf"^\s*{re.escape(text)}\s*$")).first.click()
+
+
+def run_button_enabled(page) -> bool:
+    """Whether Run can be pressed: it is disabled while a run is in progress."""
+    return page.locator("button.jupyter-button", has_text=re.compile(r"^\s*Run\s*$")).first.is_enabled()
