@@ -26,6 +26,19 @@ def tiny_net() -> nn.Sequential:
     return net.eval()
 
 
+def bn_net() -> nn.Sequential:
+    """conv -> BatchNorm -> ReLU -> conv -> global pool -> linear, seeded weights, left in training
+    mode: the model a student forgets to ``.eval()``, which every entry point must refuse."""
+    generator = torch.Generator().manual_seed(0)
+    net = nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(3, 4, 3, padding=1)), ("bn", nn.BatchNorm2d(4)), ("relu1", nn.ReLU()),
+        ("conv2", nn.Conv2d(4, 4, 3, padding=1)), ("relu2", nn.ReLU()), ("avgpool", nn.AdaptiveAvgPool2d(1)),
+        ("flatten", nn.Flatten()), ("fc", nn.Linear(4, 3))]))
+    for p in net.parameters():
+        p.data = torch.randn(p.shape, generator=generator) * 0.3
+    return net
+
+
 class FunctionalReLUNet(nn.Module):
     """Applies its ReLU as a function, in place (as torchvision's GoogLeNet does)."""
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import traceback
-from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -25,7 +24,7 @@ import torch
 from torch import nn
 
 import vizlab
-from conftest import assert_unchanged, snapshot
+from conftest import assert_unchanged, bn_net as trained_mode_bn_net, snapshot
 from vizlab.coursework import Grader
 from vizlab.widgets import (AdversarialExplorer, AscentExplorer, AttributionExplorer, DreamExplorer, EmbeddingPlot,
                             FilterExplorer, InverseSetExplorer, InversionExplorer, NeighboursExplorer, QuizExplorer,
@@ -325,14 +324,8 @@ def test_a_bad_quiz_argument_is_refused_by_name(shapenet, trials, case):
 
 # --- a model in training mode: refused before any forward pass, buffers untouched -----------------
 def bn_net() -> nn.Sequential:
-    """conv -> BatchNorm -> ReLU -> conv -> global pool -> linear (16 px inputs), in training mode."""
-    generator = torch.Generator().manual_seed(0)
-    net = nn.Sequential(OrderedDict([
-        ("conv1", nn.Conv2d(3, 4, 3, padding=1)), ("bn", nn.BatchNorm2d(4)), ("relu1", nn.ReLU()),
-        ("conv2", nn.Conv2d(4, 4, 3, padding=1)), ("relu2", nn.ReLU()), ("avgpool", nn.AdaptiveAvgPool2d(1)),
-        ("flatten", nn.Flatten()), ("fc", nn.Linear(4, 3))]))
-    for p in net.parameters():
-        p.data = torch.randn(p.shape, generator=generator) * 0.3
+    """The shared BatchNorm net (16 px inputs), in training mode."""
+    net = trained_mode_bn_net()
     net.input_size = 16
     return net.train()
 

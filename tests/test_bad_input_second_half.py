@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import math
 import traceback
-from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 import pytest
 import torch
-from torch import nn
 
 import vizlab
-from conftest import assert_unchanged, snapshot
+from conftest import assert_unchanged, bn_net, snapshot
 from vizlab import Probe, capture
 from vizlab.adversarial import (Attack, accuracy, attack, attack_frames, bim, fgsm, fooling_images,
                                 input_space_explanation, last_layer_explanation, minimal_eps, pgd, random_noise,
@@ -440,18 +438,6 @@ def test_bad_input_gets_a_clear_vizlab_error_and_leaves_the_model_bit_identical(
 
 
 # --- models in training mode: refused before any forward pass, buffers untouched ------------------
-def bn_net() -> nn.Sequential:
-    """conv -> BatchNorm -> ReLU -> conv -> global pool -> linear, left in training mode."""
-    generator = torch.Generator().manual_seed(0)
-    net = nn.Sequential(OrderedDict([
-        ("conv1", nn.Conv2d(3, 4, 3, padding=1)), ("bn", nn.BatchNorm2d(4)), ("relu1", nn.ReLU()),
-        ("conv2", nn.Conv2d(4, 4, 3, padding=1)), ("relu2", nn.ReLU()), ("avgpool", nn.AdaptiveAvgPool2d(1)),
-        ("flatten", nn.Flatten()), ("fc", nn.Linear(4, 3))]))
-    for p in net.parameters():
-        p.data = torch.randn(p.shape, generator=generator) * 0.3
-    return net
-
-
 def _x():
     return images(size=16, batch=2)
 

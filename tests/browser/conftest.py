@@ -2,13 +2,11 @@
 and a fresh page per test."""
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from .jupyterlab import CHROMIUM, launch_chromium, start_jupyterlab, stop_jupyterlab
+from .jupyterlab import CHROMIUM, logged_in_browser, start_jupyterlab, stop_jupyterlab
 from .lab_page import REPO_ROOT, SCREENSHOTS
 
 
@@ -35,17 +33,8 @@ def jupyter_lab():
 @pytest.fixture(scope="session")
 def browser(jupyter_lab):
     """A headless Chromium, logged in to the server; relative URLs go to the server."""
-    from playwright.sync_api import sync_playwright
-
-    profile = Path(tempfile.mkdtemp(prefix="vzc"))  # short path: see jupyterlab.py
-    with sync_playwright() as playwright:
-        context = launch_chromium(playwright, profile, base_url=jupyter_lab.url)
-        # The server answers a request carrying the token with a login cookie,
-        # which the context keeps for all its pages.
-        context.request.get(f"api/status?token={jupyter_lab.token}")
+    with logged_in_browser(jupyter_lab) as context:
         yield context
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture

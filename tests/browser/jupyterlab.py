@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,3 +211,23 @@ def launch_chromium(playwright, profile_dir: Path, base_url: str):
         args=CHROMIUM_FLAGS,
         viewport={"width": 1280, "height": 1600},
     )
+
+
+@contextmanager
+def logged_in_browser(server: JupyterLab):
+    """A headless Chromium with a fresh short-path profile, logged in to ``server``; relative
+    URLs go to the server. The server answers a request carrying the token with a login cookie,
+    which the context keeps for all its pages."""
+    from playwright.sync_api import sync_playwright
+
+    profile = Path(tempfile.mkdtemp(prefix="vzc"))
+    try:
+        with sync_playwright() as playwright:
+            context = launch_chromium(playwright, profile, base_url=server.url)
+            context.request.get(f"api/status?token={server.token}")
+            try:
+                yield context
+            finally:
+                context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)

@@ -8,10 +8,7 @@ versions) and where it sets VIZLAB_CLASSIC_NOTEBOOK=1, so that a missing classic
 there instead of skipping.
 """
 import os
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +17,7 @@ from .classic_page import (
     open_notebook, press, run_all_cells, run_button_enabled, wait_for_frames,
 )
 from .conftest import require_chromium
-from .jupyterlab import launch_chromium, start_classic_notebook, stop_jupyterlab
+from .jupyterlab import logged_in_browser, start_classic_notebook, stop_jupyterlab
 from .lab_page import REPO_ROOT, SCREENSHOTS
 
 # lesson: (a slider that restarts the explorer, its new value), (a slider and value for a long run)
@@ -56,15 +53,8 @@ def classic_server():
 
 @pytest.fixture(scope="module")
 def classic_browser(classic_server):
-    from playwright.sync_api import sync_playwright
-
-    profile = Path(tempfile.mkdtemp(prefix="vzc"))
-    with sync_playwright() as playwright:
-        context = launch_chromium(playwright, profile, base_url=classic_server.url)
-        context.request.get(f"api/status?token={classic_server.token}")
+    with logged_in_browser(classic_server) as context:
         yield context
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
