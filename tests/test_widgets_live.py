@@ -166,3 +166,21 @@ def test_the_clock_counters_are_in_the_layout_row_and_used_in_turn():
 
 def test_the_placeholder_is_a_real_png():
     assert grey_png()[:4] == b"\x89PNG"
+
+
+def test_an_optimizing_explorer_pays_for_torchs_optimizer_import_when_made_not_in_a_slice():
+    """The first torch optimizer of a process imports torch._dynamo (about 2 s, 150 MB). In a fresh
+    process: the lessons' imports and a non-optimizing explorer do not pay it (lesson 04's memory);
+    making an AscentExplorer does, before its first slice."""
+    import subprocess
+    import sys
+    script = (
+        "import sys, vizlab, vizlab.widgets as w\n"
+        "model = vizlab.load_model('shapenet')\n"
+        "w.SaliencyExplorer(model)\n"
+        "print('saliency', 'torch._dynamo' in sys.modules)\n"
+        "explorer = w.AscentExplorer(model)\n"
+        "print('ascent', 'torch._dynamo' in sys.modules, explorer.slices_run)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-3:] == ["saliency False", "ascent True 0", ""], result.stdout

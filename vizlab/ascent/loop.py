@@ -69,6 +69,15 @@ def adam(lr: float = 0.05) -> Callable:
     return lambda params: torch.optim.Adam(params, lr=lr)
 
 
+def prepare_optimizers() -> None:
+    """Build and drop one torch optimizer. The first one a process builds makes torch import its
+    compiler (``torch._dynamo`` and sympy: about 2 s and 150 MB, once per process). An explorer
+    that optimizes calls this when it is made, so that its first slice is as short as the others
+    instead of holding Stop, its sliders and the page for those 2 s; a lesson that never
+    optimizes never pays it."""
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
+
+
 def make_param(kind: str, size, batch: int = 1, *, generator: torch.Generator | None = None) -> nn.Module:
     """``"pixels"`` or ``"fourier"`` (see ``vizlab.ascent.param``)."""
     kinds = {"pixels": PixelImage, "fourier": FourierImage}

@@ -14,4 +14,4 @@ from .top_patches import TopPatchesExplorer
 
 __all__ = ["AdversarialExplorer", "AscentExplorer", "AttributionExplorer", "DreamExplorer", "EmbeddingPlot",
            "FilterExplorer", "InverseSetExplorer", "InversionExplorer", "LiveExplorer", "NeighboursExplorer",
-           "SaliencyExplorer", "TopPatchesExplorer"]
+           "QuizExplorer", "SaliencyExplorer", "TopPatchesExplorer"]

@@ -16,6 +16,7 @@ import ipywidgets as widgets
 import torch
 
 from .. import checks
+from ..ascent.loop import prepare_optimizers
 from ..ascent.recipes import KINDS, Recipe, run_recipe
 from ..images import image_grid
 from ..probe import list_layers
@@ -44,6 +45,7 @@ class AscentExplorer(LiveExplorer):
             checks.integer(value, name, minimum=low, maximum=high, hint=f" (the slider's range; multiples of {step})")
         checks.integer(unit, "unit", minimum=0)  # its upper bound, the layer's channels, is checked below
         super().__init__()
+        prepare_optimizers()                  # here, not in the first slice
         self.models = dict(models)
         self._shapes: dict[str, dict[str, tuple]] = {}
         self.frames_shown = 0

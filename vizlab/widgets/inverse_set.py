@@ -18,6 +18,7 @@ import ipywidgets as widgets
 import torch
 
 from .. import checks
+from ..ascent.loop import prepare_optimizers
 from ..ascent.recipes import make_objective
 from ..data import make_shapes
 from ..images import as_batch
@@ -108,6 +109,7 @@ class InverseSetExplorer(LiveExplorer):
         unit = checks.integer(unit, "unit", minimum=0, maximum=count - 1,
                               hint=f" (the {count} classes)" if kind == "class" else f" (the {count} channels of {layer})")
         super().__init__()
+        prepare_optimizers()                  # here, not in the first slice
         self.model = model
         self.images = images if images is not None else make_shapes(256, size=size, seed=1).images
         self._profiles = {}

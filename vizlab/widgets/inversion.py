@@ -12,6 +12,7 @@ import ipywidgets as widgets
 import torch
 
 from .. import checks
+from ..ascent.loop import prepare_optimizers
 from ..images import image_grid
 from ..inversion import image_error, invert, shapes_statistics, tv_for_layer
 from ..probe import layer_names
@@ -45,6 +46,7 @@ class InversionExplorer(ImageChoice, LiveExplorer):
         checks.choice(layer, "layer", layer_names(model), hint=" (see vizlab.list_layers(model))")
         images = chosen_images(images, size=size, resize=False)
         super().__init__()
+        prepare_optimizers()                  # here, not in the first slice
         self.model, self.size, self.images = model, size, images
         self.frames_shown, self.errors = 0, []
         self.image = widgets.Dropdown(options=list(self.images), description="image")
