@@ -8,7 +8,7 @@ import torch
 from test_inverse_set import logistic
 from vizlab.ascent import class_logit
 from vizlab.inverse_set import Band, PixelGenerator, inverse_set, mean_pairwise_distance, restarts
-from vizlab.inverse_set.lagrangian import target_slots
+from vizlab.inverse_set.lagrangian import BandSlots
 from vizlab.inverse_set.parts import band_coverage
 
 
@@ -25,9 +25,14 @@ def middle_band(model, d, seed):
     return tuple(float(q) for q in values.quantile(torch.tensor([0.5, 0.7])))
 
 
-@pytest.mark.parametrize("d", [12, 64])
+# In two dimensions a band is a strip across the square, and the mean distance of ten points in
+# it is largest with them bunched at its two ends, where both methods take most of them: the
+# sampler's mean is 0.97-1.59 times restarts' over seeds 0-4 (seed 3: 0.685 against 0.708), while
+# its closest pair never falls below half of theirs (the old sampler's did: 0.000 against 0.007).
+# So d = 2 holds the sampler to 95% of restarts' mean; 12 and 64 dimensions to all of it.
+@pytest.mark.parametrize("d,share", [(2, 0.95), (12, 1.0), (64, 1.0)])
 @pytest.mark.parametrize("seed", range(5))
-def test_the_sampler_is_at_least_as_diverse_as_restarts_and_never_bunches(d, seed):
+def test_the_sampler_is_at_least_as_diverse_as_restarts_and_never_bunches(d, share, seed):
     model = logistic(d=d, scale=0.5, seed=seed)
     band = middle_band(model, d, seed)
     options = dict(n=10, K=5, generator=PixelGenerator((1, 1, d)), seed=seed, encoder="identity")
@@ -35,22 +40,33 @@ def test_the_sampler_is_at_least_as_diverse_as_restarts_and_never_bunches(d, see
     theirs = restarts(model, class_logit("sigmoid", 0), band, **options)
     assert len(ours) == len(theirs) == 10
     a, b = ours.images.flatten(1), theirs.images.flatten(1)
-    assert mean_pairwise_distance(a) >= mean_pairwise_distance(b)
+    assert mean_pairwise_distance(a) >= share * mean_pairwise_distance(b)
     assert closest_pair(a) >= 0.5 * closest_pair(b), (closest_pair(a), closest_pair(b))
 
 
-@pytest.mark.parametrize("k", [1, 4, 7])
-def test_the_slots_cut_the_narrowed_band_into_k_equal_parts_in_a_random_order(k):
+@pytest.mark.parametrize("n", [1, 4, 7])
+def test_the_slots_cut_the_narrowed_band_into_n_equal_parts_dealt_in_a_random_order(n):
     bands = [Band(-1.0, 3.0), Band(10.0, 11.0)]
-    slots = target_slots(bands, k, 0.05, torch.Generator().manual_seed(k))
+    slots = BandSlots(bands, n, 0.05, torch.Generator().manual_seed(n))
+    dealt = slots.deal(n)
     for j, band in enumerate(bands):
         width = band.high - band.low
         low, high = band.low + 0.05 * width, band.high - 0.05 * width
-        ordered = slots[:, j][slots[:, j, 0].argsort()]
-        assert torch.allclose(ordered[:, 1] - ordered[:, 0], torch.full((k,), (high - low) / k))
+        ordered = dealt[:, j][dealt[:, j, 0].argsort()]
+        assert torch.allclose(ordered[:, 1] - ordered[:, 0], torch.full((n,), (high - low) / n))
         assert float(ordered[0, 0]) == pytest.approx(low) and float(ordered[-1, 1]) == pytest.approx(high)
         assert torch.allclose(ordered[1:, 0], ordered[:-1, 1])             # no gap, no overlap
-    assert target_slots([Band(0.0, math.inf)], k, 0.05, torch.Generator()) is None
+    assert BandSlots([Band(0.0, math.inf)], n, 0.05, torch.Generator()).deal(n) is None
+
+
+def test_a_kept_sample_fills_the_slot_it_reached_and_the_next_batch_aims_at_the_free_ones():
+    slots = BandSlots([Band(0.0, 1.0)], 6, 0.0, torch.Generator().manual_seed(0))
+    slots.deal(4)
+    slots.fill(torch.tensor([[0.05], [0.55], [0.58]]))            # slots 0 and 3 reached (3 twice)
+    second = slots.deal(4)[:, 0, 0]
+    assert {round(float(v) * 6) for v in second} == {1, 2, 4, 5}     # the four still free
+    slots.fill(torch.tensor([[0.2], [0.4], [0.7], [0.9]]))
+    assert len(slots.deal(3)) == 3                                   # all full: any slot again
 
 
 def test_coverage_is_the_spanned_share_of_the_band_and_where_the_median_sits():

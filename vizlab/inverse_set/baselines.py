@@ -1,7 +1,9 @@
 """What the sampler is compared with: independent restarts, and rejection sampling.
 
 * ``restarts``: the same augmented-Lagrangian solver with no diversity term (gamma = 0) and every
-  batch from fresh random codes: each sample is found on its own, as n separate runs would.
+  batch from fresh random codes: each sample is found on its own, as n separate runs would. It
+  aims at the same slots of the band as the sampler, so that a comparison measures what the
+  diversity term adds, not what the slots do.
 * ``rejection_sample``: draw codes uniformly in the box, keep the images whose activations fall in
   the band. Exact samples of the band under the generator's uniform code distribution, but
   the acceptance rate collapses for narrow or high bands.

@@ -105,20 +105,51 @@ def check_reachable(model, objectives, bands, value_ranges=None) -> None:
                              f"range ({low:g}, {high:g}); choose z1, z2 inside it")
 
 
-def target_slots(bands, k: int, margin: float, rng: torch.Generator) -> torch.Tensor | None:
-    """(k, J, 2) a sub-band per sample and neuron: the band, narrowed by ``margin`` of its
-    width, cut into k equal slots dealt to the k samples in a random order (one permutation
-    per neuron). A batch then aims at the whole band instead of stopping where it first
-    enters it. None when a band is open on a side (no width to cut)."""
-    if not all(math.isfinite(b.high - b.low) for b in bands):
-        return None
-    slots = torch.empty(k, len(bands), 2)
-    for j, band in enumerate(bands):
-        low, width = band.low + margin * band.scale, (1 - 2 * margin) * (band.high - band.low)
-        order = torch.randperm(k, generator=rng).double()
-        slots[:, j, 0] = torch.as_tensor(low + width * order / k, dtype=torch.float32)
-        slots[:, j, 1] = torch.as_tensor(low + width * (order + 1) / k, dtype=torch.float32)
-    return slots
+class BandSlots:
+    """Each band, narrowed by ``margin`` of its width, cut into ``n`` equal slots: one per sample
+    of the whole set. A batch aims at slots not yet filled, dealt in a fresh random order (one
+    permutation per neuron and batch, so that with several neurons a pairing of slots that no
+    image reaches is not dealt again), and a kept sample fills the slot its activation lies in. So the samples span the band
+    instead of sitting where they entered it, and no two aim at the same level while free slots
+    remain: with slots per batch, the samples of two batches aimed at the same few levels and,
+    pushed to the same edge of the box, came back as exact duplicates (a 2-pixel logistic neuron).
+    ``targets`` is None when a band is open on a side (no width to cut)."""
+
+    def __init__(self, bands, n: int, margin: float, rng: torch.Generator):
+        self.bands, self.n, self.margin, self.rng = bands, n, margin, rng
+        self.open = not all(math.isfinite(b.high - b.low) for b in bands)
+        self.free = [torch.arange(n) for _ in bands]                     # per neuron, the slots not filled
+        self.dealt: torch.Tensor | None = None                           # (k, J) the slots of the batch
+
+    def deal(self, k: int) -> torch.Tensor | None:
+        """(k, J, 2) the slots of the next batch's k samples: k free ones in a random order (all
+        of them in turn, repeated, when fewer are free)."""
+        if self.open:
+            return None
+        shuffled = [free[torch.randperm(len(free), generator=self.rng)] for free in self.free]
+        self.dealt = torch.stack([free[torch.arange(k) % len(free)] for free in shuffled], 1)
+        return self.slot_bounds(self.dealt)
+
+    def fill(self, values: torch.Tensor) -> None:
+        """The kept samples' activations ``values`` (m, J) fill the slots they lie in: the slot
+        reached, not the one aimed at, so a level no sample got to is dealt again."""
+        if self.open:
+            return
+        for j, band in enumerate(self.bands):
+            low, width = band.low + self.margin * band.scale, (1 - 2 * self.margin) * (band.high - band.low)
+            reached = ((values[:, j].double() - low) / width * self.n).floor().clamp(0, self.n - 1).long()
+            remaining = self.free[j][~torch.isin(self.free[j], reached)]
+            self.free[j] = remaining if len(remaining) else self.free[j]    # all full: deal any again
+
+    def slot_bounds(self, indices: torch.Tensor) -> torch.Tensor:
+        """(k, J, 2) the [low, high] of slot ``indices[i, j]`` of band j."""
+        bounds = torch.empty(*indices.shape, 2)
+        for j, band in enumerate(self.bands):
+            low, width = band.low + self.margin * band.scale, (1 - 2 * self.margin) * (band.high - band.low)
+            bounds[:, j, 0] = torch.as_tensor(low + width * indices[:, j].double() / self.n, dtype=torch.float32)
+            bounds[:, j, 1] = torch.as_tensor(low + width * (indices[:, j].double() + 1) / self.n,
+                                              dtype=torch.float32)
+        return bounds
 
 
 class AugmentedLagrangian:
