@@ -1,4 +1,5 @@
 """Inversion (Mahendran & Vedaldi 2015) on the shared loop: analytic cases, gradients, ShapeNet."""
+import math
 from collections import OrderedDict
 
 import pytest
@@ -197,3 +198,48 @@ def test_bad_input_gets_a_clear_error(shapenet, kwargs, message):
     options = dict(images=picture(1, 16), layer="conv2") | kwargs
     with pytest.raises(ValueError, match=message):
         final(invert(shapenet, options.pop("images"), options.pop("layer"), **options))
+
+
+# --- what survives, and the second prior ----------------------------------------------------------
+def test_layout_texture_and_colour_read_what_they_claim(shapenet):
+    from vizlab import make_shapes
+    from vizlab.inversion import what_survives
+    stats = shapes_statistics()
+    images = make_shapes(8, seed=3).images
+    same = what_survives(shapenet, images, images, stats)
+    assert torch.allclose(same["layout"], torch.ones(8)) and torch.allclose(same["texture"], torch.ones(8))
+    assert torch.allclose(same["colour"], torch.zeros(8))
+    # shifted by a third of the image: the layout is gone, the texture stays
+    shifted = what_survives(shapenet, torch.roll(images, (21, 21), (2, 3)), images, stats)
+    assert float(shifted["layout"].max()) < 0.5 and float(shifted["texture"].min()) > 0.95
+    # a uniform colour change (kept inside [0, 1]): the layout stays, the colour moves by |offset| / B
+    offset = torch.tensor([0.1, -0.05, 0.05]).view(1, 3, 1, 1)
+    dimmed = images * 0.8 + 0.1
+    moved = what_survives(shapenet, dimmed + offset, dimmed, stats)
+    assert torch.allclose(moved["layout"], torch.ones(8), atol=1e-5)
+    assert torch.allclose(moved["colour"], torch.full((8,), float(offset.norm()) / stats.scale), atol=1e-5)
+    # another image of the dataset: texture well below a shift's
+    other = what_survives(shapenet, images.roll(1, 0), images, stats)
+    assert float(other["texture"].median()) < 0.9
+
+
+def test_the_fourier_prior_matches_the_features_and_is_a_fourier_image_with_jitter(shapenet):
+    from vizlab import make_shapes
+    images = make_shapes(4, size=32, seed=2).images
+    for layer in ("conv2", "conv4", "avgpool"):
+        frames = list(invert(shapenet, images, layer, prior="fourier", every=200))
+        target = capture(shapenet, images, layer)[layer]
+        first, last = (feature_error(capture(shapenet, f.images, layer)[layer], target) for f in (frames[0], frames[-1]))
+        assert bool((last < first).all()) and float(last.max()) < 0.2, (layer, first, last)
+    start = next(invert(shapenet, images, "conv2", prior="fourier", every=1)).images
+    assert not torch.equal(start, next(invert(shapenet, images, "conv2", every=1)).images)   # another start
+    with pytest.raises(ValueError, match="prior must be one of 'mv', 'fourier'"):
+        final(invert(shapenet, images, "conv2", prior="lucid"))
+
+
+def test_the_table_reports_what_survives_for_either_prior(net):
+    images = torch.stack([picture(1, 8)[0], picture(1, 8, seed=1)[0]])
+    for prior in ("mv", "fourier"):
+        row = inversion_table(net, images, ["conv1"], restarts=1, steps=3, prior=prior)[0]
+        for name in ("layout", "texture", "colour"):
+            assert math.isfinite(getattr(row, name)) and name in str(inversion_table(net, images, ["conv1"], steps=1))

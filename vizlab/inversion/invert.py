@@ -18,6 +18,16 @@ the same whatever ||Phi_0|| and whatever the layer's gain, and ``lr`` is a dista
 pixel values (display units), the same for every image size. ``PaperMomentum`` (the
 paper's rule, deep-goggle's step) stays available through ``optimizer=``.
 
+Two image priors (``prior=``), so that what a layer keeps can be told from what a prior adds:
+
+* ``"mv"`` (the default), Mahendran & Vedaldi's: pixels started from noise of norm B, the
+  alpha-norm and TV penalties, ``ScheduledAdam``. It fills whatever the features leave free
+  with smooth, low-contrast colour near the mean.
+* ``"fourier"``, feature inversion as Lucid/Lucent do it: a ``FourierImage`` (1/f spectrum,
+  decorrelated colour), every step's image shifted by up to one pixel each way (``pad(1)``
+  then ``jitter(2)``), no penalty, Adam at ``lr``. It fills the same freedom with
+  high-contrast texture. (Jitter of 2 px or more kept conv2's feature error above 0.2.)
+
 Per-layer TV strength (``tv_for_layer``) follows the paper's schedule in shape: weak for the
 first third of the layers, stronger for the middle third, strongest for the last third (the paper
 uses lambda_V = 1, 10, 100 on CaffeNet's 20 layers; the values here are re-tuned on the shapes).
@@ -30,8 +40,9 @@ import torch
 from torch import nn
 
 from .. import checks
-from ..ascent.loop import Frame, ascend
-from ..ascent.param import PixelImage
+from ..ascent.loop import Frame, adam, ascend
+from ..ascent.param import FourierImage, PixelImage
+from ..ascent.transforms import jitter, pad
 from ..ascent.steps import UpdateRule
 from ..images import as_batch
 from ..probe import capture, get_layer, layer_names
@@ -43,6 +54,7 @@ from .terms import ImageStats, alpha_penalty, feature_error, feature_match, shap
 TV_BY_THIRD = (0.02, 0.2, 1.0)
 ALPHA_WEIGHT = 1e-4                 # lambda_alpha, re-tuned for N_alpha measured in units of B
 ALPHA, BETA = 6.0, 2.0
+PRIORS = ("mv", "fourier")
 
 
 def schedule(t: int, steps: int) -> float:
@@ -130,7 +142,7 @@ def tv_for_layer(model: nn.Module, layer: str) -> float:
 def invert(model: nn.Module, images: torch.Tensor, layer: str, *, restarts: int = 1, steps: int = 200,
            tv: float | None = None, alpha_weight: float = ALPHA_WEIGHT, alpha: float = ALPHA,
            beta: float = BETA, lr: float = 0.05, start_noise: float = 1.0, stats: ImageStats | None = None,
-           seed: int | None = 0,
+           seed: int | None = 0, prior: str = "mv",
            every: int = 10, optimizer: Callable | None = None,
            stop: Callable[[], bool] | None = None) -> Iterator[Frame]:
     """Frames of the reconstruction of ``images`` ((3, H, W) or (N, 3, H, W) in [0, 1]) from
@@ -141,7 +153,9 @@ def invert(model: nn.Module, images: torch.Tensor, layer: str, *, restarts: int 
     lr/100); with the default 0.05 and 200 steps the feature error falls on every image, at
     every layer of ShapeNet, to <= 0.1 (tested on 64 held-out shapes, 8 per class). A given
     ``optimizer`` (e.g. ``paper_momentum``) replaces it and ``lr`` is then unused. ``tv`` defaults
-    to ``tv_for_layer``; ``stats`` (mean colour and B) to the shapes dataset's.
+    to ``tv_for_layer``; ``stats`` (mean colour and B) to the shapes dataset's. ``prior="fourier"``
+    inverts with a Fourier image and jitter instead (module docstring): ``tv``, ``alpha_weight``,
+    ``start_noise`` and ``stats`` are then unused, ``lr`` is plain Adam's step.
     Bad arguments raise ``ValueError`` or ``TypeError`` before anything runs (the model checked
     first: eval mode, the layer); the model is left unchanged. uint8 images are divided by 255,
     float16/float64 images converted to float32. ``seed=None`` draws a fresh seed from a local
@@ -154,22 +168,29 @@ def invert(model: nn.Module, images: torch.Tensor, layer: str, *, restarts: int 
                     start_noise=start_noise, every=every)
     seed = checks.seed(seed)
     checks.callable_or_none(stop, "stop", "called with no arguments, True to stop")
+    checks.choice(prior, "prior", PRIORS, hint=" (Mahendran & Vedaldi's pixels and penalties, or Lucid's Fourier image and jitter)")
     tv = tv_for_layer(model, layer) if tv is None else tv
     check_strengths(tv=tv)
     stats = stats or shapes_statistics()
     target = capture(model, images, layer)[layer].repeat_interleave(restarts, 0)
     generator = local_generator(seed)
     n, _, h, w = images.shape
-    start = stats.mean.view(1, 3, 1, 1) + start_noise * stats.scale * torch.randn(n * restarts, 3, h, w, generator=generator)
-    param = PixelImage(image=start.clamp(0, 1), batch=n * restarts)     # ascend moves it to the device
     objective = feature_match(layer, target)
-    # The penalties read the mean colour at every step, so it waits beside the features, on the
-    # model's device: a copy there per step would make the host wait for a GPU at every step.
-    near = ImageStats(stats.mean.to(target.device), stats.scale)
-    regularizers = [p for p in (alpha_penalty(alpha_weight, near, alpha), tv_penalty(tv, near, beta))
-                    if p.weight > 0]
+    if prior == "fourier":
+        param = FourierImage((h, w), n * restarts, generator=generator)
+        regularizers, transforms, default_optimizer = [], [pad(1), jitter(2)], adam(lr)
+    else:
+        start = stats.mean.view(1, 3, 1, 1) + start_noise * stats.scale * torch.randn(n * restarts, 3, h, w,
+                                                                                      generator=generator)
+        param = PixelImage(image=start.clamp(0, 1), batch=n * restarts)     # ascend moves it to the device
+        # The penalties read the mean colour at every step, so it waits beside the features, on the
+        # model's device: a copy there per step would make the host wait for a GPU at every step.
+        near = ImageStats(stats.mean.to(target.device), stats.scale)
+        regularizers = [p for p in (alpha_penalty(alpha_weight, near, alpha), tv_penalty(tv, near, beta))
+                        if p.weight > 0]
+        transforms, default_optimizer = [], scheduled_adam(lr, steps)
     for frame in ascend(model, objective, param=param, steps=steps, every=every, regularizers=regularizers,
-                        optimizer=optimizer or scheduled_adam(lr, steps), redirect_steps=0,
+                        transforms=transforms, optimizer=optimizer or default_optimizer, redirect_steps=0,
                         generator=generator, stop=stop):
         frame.terms["feature_error"] = -frame.terms["objective"]
         yield frame
