@@ -104,3 +104,22 @@ def test_lesson09_q2_accepts_a_numpy_or_torch_scalar_of_any_float_dtype(as_scala
                "torch.float32": lambda v: torch.tensor(v, dtype=torch.float32)}[as_scalar]
     result = run_check(exercise, lambda *args: convert(float(reference(*args))))
     assert result.passed, str(result)
+
+
+@pytest.mark.parametrize("returned", ["float64", "float32"])
+def test_lesson09_q1_accepts_an_fgsm_computed_in_float64(returned):
+    """Model and images in double precision make the same attack, up to the rounding of x + eps
+    and the sign of pixels whose gradient is ~0 at float32 precision."""
+    import copy
+    import torch
+    from torch.nn import functional as F
+
+    def in_float64(model, images, labels, eps):
+        x = images.double().requires_grad_(True)
+        grad, = torch.autograd.grad(F.cross_entropy(copy.deepcopy(model).double()(x), labels), x)
+        out = (x.detach() + eps * grad.sign()).clamp(0, 1)
+        return out if returned == "float64" else out.float()
+    exercise = Grader("09").exercises["q1"]
+    for seed in (0, 1, 2):
+        result = run_check(exercise, in_float64, seed=seed)
+        assert result.passed, f"seed {seed}: {result}"

@@ -6,6 +6,7 @@ import functools
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from . import Exercise
 from .checking import Wrong, compare_tensors, generator as cases_generator
@@ -30,8 +31,8 @@ def _cases(seed: int):
     three chosen by ``seed`` with one eps of 1/255 ... 8/255 otherwise. A fresh copy of the model for
     each check, so that an answer that changes the model cannot spoil the next case."""
     model = copy.deepcopy(_shapenet())
-    for images, labels, eps, expected in _inputs_and_answers(seed):
-        yield model, images.clone(), labels.clone(), eps, expected
+    for images, labels, eps, expected, settled, variants in _inputs_and_answers(seed):
+        yield model, images.clone(), labels.clone(), eps, expected, settled, variants
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,8 +42,15 @@ def _shapenet():
     return load_model("shapenet")
 
 
+def _gradient(model, images, labels):
+    x = images.clone().requires_grad_(True)
+    return torch.autograd.grad(F.cross_entropy(model(x), labels), x)[0]
+
+
 @functools.lru_cache(maxsize=2)
 def _inputs_and_answers(seed: int) -> tuple:
+    """Per eps: the cases, vizlab's FGSM, the pixels whose gradient sign float32 settles, and the
+    results of typical mistakes with what to say about them."""
     from ..adversarial import fgsm
 
     pool, labels = _uncertain_shapes()
@@ -54,17 +62,32 @@ def _inputs_and_answers(seed: int) -> tuple:
         levels = [int(torch.randint(1, 9, (), generator=generator))]
     images, labels = pool[chosen], labels[chosen]
     model = copy.deepcopy(_shapenet())
-    return tuple((images, labels, level / 255, fgsm(model, images, labels, eps=level / 255).adversarial)
-                 for level in levels)
+    exact = _gradient(copy.deepcopy(model).double(), images.double(), labels).abs()
+    # Float32 gets the sign of a pixel's gradient wrong only where it is ~0 (measured on the held-out
+    # shapes: under 1e-5 of the image's largest); there an answer computed otherwise (float64, one
+    # image at a time) may move either way.
+    settled = exact >= 1e-4 * exact.amax((1, 2, 3), keepdim=True)
+    grad = _gradient(model, images, labels)
+    cases = []
+    for level in levels:
+        eps = level / 255
+        variants = {
+            "every pixel moves the wrong way: this lowers the loss (it helps the model)":
+                ((images - eps * grad.sign()).clamp(0, 1),
+                 "an untargeted attack *adds* eps * sign(grad of the loss of the true label)"),
+        }
+        cases.append((images, labels, eps, fgsm(model, images, labels, eps=eps).adversarial, settled, variants))
+    return tuple(cases)
 
 
 def _check_fgsm(fn, seed: int) -> None:
-    for model, images, labels, eps, expected in _cases(seed):
+    for model, images, labels, eps, expected, settled, variants in _cases(seed):
         original = images.clone()
         out = fn(model, images, labels, eps)
         if not torch.equal(images, original):
             raise Wrong("your function changed the images it was given", "work on a copy: images.clone()")
         if isinstance(out, torch.Tensor) and out.shape == expected.shape:
+            out = out.detach().to("cpu")
             if out.min() < 0 or out.max() > 1:
                 raise Wrong("some pixels leave [0, 1]", "clip the result: .clamp(0, 1)")
             step = (out - images).abs().max()
@@ -74,12 +97,14 @@ def _check_fgsm(fn, seed: int) -> None:
             if step < eps / 2:
                 raise Wrong("the pixels barely move: the step is not eps per pixel",
                             "use the sign of the gradient, not the gradient itself")
-            same = (out == expected).float().mean()
-            if same < 0.001 + ((images == 0) | (images == 1)).float().mean():
-                raise Wrong("every pixel moves the wrong way: this lowers the loss (it helps the model)",
-                            "an untargeted attack *adds* eps * sign(grad of the loss of the true label)")
-            if same > 0.999:
+            # equal up to float32 rounding of x + eps, wherever float32 settles the sign of the gradient
+            matches = lambda answer: bool((((out - answer).abs() <= 1e-6) | ~settled).all())
+            if matches(expected):
                 continue
+            for message, (answer, hint) in variants.items():
+                if matches(answer):
+                    raise Wrong(message, hint)
+            out = torch.where(settled, out, expected)      # report a difference that is not rounding
         compare_tensors(out, expected, what="fgsm_attack(model, images, labels, eps)",
                         hint="x' = clip(x + eps * sign(grad_x CE(model(x), y)), 0, 1)")
 
