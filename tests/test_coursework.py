@@ -1,9 +1,11 @@
 """Every exercise's reference solution passes its check; typical wrong answers fail with a hint."""
+import ast
 import importlib.util
 from pathlib import Path
 
 import pytest
 
+import vizlab.coursework
 from vizlab.coursework import Grader, lessons, run_check
 
 SOLUTIONS = Path(__file__).parent.parent / "solutions"
@@ -104,3 +106,63 @@ def test_lesson09_q2_accepts_a_numpy_or_torch_scalar_of_any_float_dtype(as_scala
                "torch.float32": lambda v: torch.tensor(v, dtype=torch.float32)}[as_scalar]
     result = run_check(exercise, lambda *args: convert(float(reference(*args))))
     assert result.passed, str(result)
+
+
+@pytest.mark.parametrize("returned", ["float64", "float32"])
+def test_lesson09_q1_accepts_an_fgsm_computed_in_float64(returned):
+    """Model and images in double precision make the same attack, up to the rounding of x + eps
+    and the sign of pixels whose gradient is ~0 at float32 precision."""
+    import copy
+    import torch
+    from torch.nn import functional as F
+
+    def in_float64(model, images, labels, eps):
+        x = images.double().requires_grad_(True)
+        grad, = torch.autograd.grad(F.cross_entropy(copy.deepcopy(model).double()(x), labels), x)
+        out = (x.detach() + eps * grad.sign()).clamp(0, 1)
+        return out if returned == "float64" else out.float()
+    exercise = Grader("09").exercises["q1"]
+    for seed in (0, 1, 2):
+        result = run_check(exercise, in_float64, seed=seed)
+        assert result.passed, f"seed {seed}: {result}"
+
+
+def _returned_expressions(lesson: str, answer: str) -> set[str]:
+    """What the reference ``answer`` of ``lesson`` returns, without spaces, where it computes
+    something (an operator or a call: `return size, jump` names the result, it gives nothing away)."""
+    source = (SOLUTIONS / f"lesson{lesson}.py").read_text()
+    function = next(node for node in ast.walk(ast.parse(source))
+                    if isinstance(node, ast.FunctionDef) and node.name == answer)
+    returned = {"".join(ast.get_source_segment(source, node.value).split())
+                for node in ast.walk(function) if isinstance(node, ast.Return) and node.value is not None}
+    return {expression for expression in returned if any(c in expression for c in "()+-*/@")}
+
+
+def _strings_in(path: Path) -> list[str]:
+    """Every string literal of a module: the messages and hints its checks can show."""
+    return [node.value for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+@pytest.mark.parametrize("lesson", lessons())
+def test_no_message_or_hint_gives_away_a_solution_line(lesson):
+    """The notebook test's idea for what a check says: neither the string literals of the lesson's
+    checks and of the fallbacks they share, nor what the checks answer to every wrong answer, to a
+    stub, a crash or a missing function, contain what a reference solution returns."""
+    package = Path(vizlab.coursework.__file__).parent
+    shown = _strings_in(package / f"lesson{lesson}.py") + _strings_in(package / "checking.py") \
+        + _strings_in(package / "__init__.py")
+    grader, solutions = Grader(lesson), _solutions(lesson)
+    for name, exercise in grader.exercises.items():
+        def crashes(*args):
+            raise ValueError("a crash")
+        for answer in [*solutions.WRONG[name], lambda *args: None, lambda *args: "text", crashes]:
+            result = run_check(exercise, answer)
+            shown += [result.message, result.hint]
+        result = grader.check(name, env={})
+        shown += [result.message, result.hint]
+    for name, exercise in grader.exercises.items():
+        for expression in _returned_expressions(lesson, exercise.answer):
+            for text in shown:
+                assert expression not in "".join(text.split()), \
+                    f"lesson {lesson} {name} shows its solution line `return {expression}` in {text!r}"

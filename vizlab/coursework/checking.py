@@ -44,6 +44,13 @@ def compare_tensors(actual, expected: torch.Tensor, *, what: str, hint: str = ""
                 hint)
 
 
+def refuse_changes(given: torch.Tensor, original: torch.Tensor, name: str) -> None:
+    """Raise ``Wrong`` if the student's function changed its argument ``name`` in place (``add_``,
+    ``+=``, ``.data = ...``): a notebook that calls it in a loop would see its own tensor change."""
+    if not torch.equal(given, original):
+        raise Wrong(f"your function changed the `{name}` it was given, in place", f"work on a copy: {name}.clone()")
+
+
 def case_seed(seed: int, salt: int) -> int:
     """The seed of one check's random cases: ``salt`` (fixed per check) for the public seed 0,
     and cases no student has seen for any other ``seed``."""

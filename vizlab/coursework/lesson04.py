@@ -51,7 +51,7 @@ def _diagnose(out, model, images, target) -> None:
     grad = gradient(model, images, target)
     if torch.allclose(out, grad.amax(1), atol=1e-6) and not torch.allclose(out, grad.abs().amax(1), atol=1e-6):
         raise Wrong("the map takes the largest *signed* gradient, so strong negative gradients are lost",
-                    "take the magnitude first: grad.abs().amax(1)")
+                    "take the magnitude |grad| first, then the maximum over the colour channels")
     if torch.allclose(out, grad.abs().sum(1), atol=1e-6):
         raise Wrong("the map sums the colour channels", "Simonyan et al. take the maximum over channels: .amax(1)")
     probability = lambda logits: logits.softmax(1).gather(1, target[:, None])[:, 0]

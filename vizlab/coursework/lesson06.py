@@ -9,7 +9,7 @@ from torch import nn
 
 from ..ascent import PixelImage, ascend, channel, l2
 from . import Exercise
-from .checking import Wrong, case_seed, compare_tensors, init_like_torch
+from .checking import Wrong, case_seed, compare_tensors, init_like_torch, refuse_changes
 
 
 @torch.random.fork_rng(devices=[])                # seeds the global generator, restored on return
@@ -40,7 +40,9 @@ def _expected_steps(seed: int) -> dict[int, torch.Tensor]:
 def _check_ascent_step(fn, seed: int) -> None:
     for model, unit, images, lr, weight in _cases(case_seed(seed, 601)):
         score = lambda x, model=model, unit=unit: model.conv(x)[:, unit].mean((1, 2))
-        out = fn(images.clone(), score, lr, weight)
+        given = images.clone()
+        out = fn(given, score, lr, weight)
+        refuse_changes(given, images, "x")
         expected = _expected_steps(seed)[unit]
         if isinstance(out, torch.Tensor) and out.shape == images.shape:
             out = out.detach().float()

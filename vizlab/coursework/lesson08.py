@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from . import Exercise
-from .checking import Wrong, compare_tensors, generator as cases_generator
+from .checking import Wrong, compare_tensors, generator as cases_generator, refuse_changes
 
 
 def reference_step(images: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
@@ -17,7 +17,10 @@ def _check_dream_step(fn, seed: int) -> None:
     generator = cases_generator(seed, 808)
     images = torch.rand(2, 3, 5, 5, generator=generator)
     grad = torch.randn(2, 3, 5, 5, generator=generator) * torch.tensor([1.0, 50.0]).view(2, 1, 1, 1)
-    out = fn(images.clone(), grad.clone(), 0.05)
+    given_images, given_grad = images.clone(), grad.clone()
+    out = fn(given_images, given_grad, 0.05)
+    refuse_changes(given_images, images, "images")
+    refuse_changes(given_grad, grad, "grad")
     expected = reference_step(images, grad, 0.05)
     if isinstance(out, torch.Tensor) and out.shape == expected.shape:
         if torch.allclose(out.to(images.dtype), (images + 0.05 * grad / grad.abs().mean()).clamp(0, 1), atol=1e-6):

@@ -20,7 +20,7 @@ def _as_choice(value) -> int:
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
             raise Wrong(f"choose(...) should return one index, got a tensor of shape {tuple(value.shape)}",
-                        "return the index (0 or 1) of the query you pick, e.g. int(scores.argmax())")
+                        "return one Python int, 0 or 1: int() of the argmax of the queries' scores")
         value = value.item()
     if value not in (0, 1):
         raise Wrong(f"choose(...) should return 0 or 1, got {value!r}", "return the index of the query you pick")
