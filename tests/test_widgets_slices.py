@@ -47,7 +47,7 @@ def test_between_slices_the_model_is_as_the_student_left_it(name, shapenet):
             assert torch.equal(shapenet(batch), solo)
         assert hook_count(copy.deepcopy(shapenet)) == 0
     assert slices >= 3, "the run ended before it could be sliced"
-    explorer.wait()                               # and it goes on to its end
+    explorer.wait(600)                            # and it goes on to its end (600 s: for a hang)
     assert "Error" not in explorer.status.value and not explorer.running
     assert_unchanged(shapenet, before)
     assert set(threading.enumerate()) == threads, "an explorer started a thread"
