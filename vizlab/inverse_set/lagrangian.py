@@ -109,17 +109,16 @@ class BandSlots:
     """Each band, narrowed by ``margin`` of its width, cut into ``n`` equal slots: one per sample
     of the whole set. A batch aims at slots not yet filled, dealt in a fresh random order (one
     permutation per neuron and batch, so that with several neurons a pairing of slots that no
-    image reaches is not dealt again), and a kept sample fills the slot its activation lies in. So the samples span the band
-    instead of sitting where they entered it, and no two aim at the same level while free slots
-    remain: with slots per batch, the samples of two batches aimed at the same few levels and,
-    pushed to the same edge of the box, came back as exact duplicates (a 2-pixel logistic neuron).
-    ``targets`` is None when a band is open on a side (no width to cut)."""
+    image reaches is not dealt again), and a kept sample fills the slot its activation lies in.
+    So the samples span the band instead of sitting where they entered it, and no two aim at the
+    same level while free slots remain: with slots per batch, the samples of two batches aimed at
+    the same few levels and, pushed to the same edge of the box, came back as exact duplicates (a
+    2-pixel logistic neuron). ``deal`` gives None when a band is open on a side (no width to cut)."""
 
     def __init__(self, bands, n: int, margin: float, rng: torch.Generator):
         self.bands, self.n, self.margin, self.rng = bands, n, margin, rng
         self.open = not all(math.isfinite(b.high - b.low) for b in bands)
         self.free = [torch.arange(n) for _ in bands]                     # per neuron, the slots not filled
-        self.dealt: torch.Tensor | None = None                           # (k, J) the slots of the batch
 
     def deal(self, k: int) -> torch.Tensor | None:
         """(k, J, 2) the slots of the next batch's k samples: k free ones in a random order (all
@@ -127,8 +126,7 @@ class BandSlots:
         if self.open:
             return None
         shuffled = [free[torch.randperm(len(free), generator=self.rng)] for free in self.free]
-        self.dealt = torch.stack([free[torch.arange(k) % len(free)] for free in shuffled], 1)
-        return self.slot_bounds(self.dealt)
+        return self.slot_bounds(torch.stack([free[torch.arange(k) % len(free)] for free in shuffled], 1))
 
     def fill(self, values: torch.Tensor) -> None:
         """The kept samples' activations ``values`` (m, J) fill the slots they lie in: the slot
@@ -136,16 +134,20 @@ class BandSlots:
         if self.open:
             return
         for j, band in enumerate(self.bands):
-            low, width = band.low + self.margin * band.scale, (1 - 2 * self.margin) * (band.high - band.low)
+            low, width = self._span(band)
             reached = ((values[:, j].double() - low) / width * self.n).floor().clamp(0, self.n - 1).long()
             remaining = self.free[j][~torch.isin(self.free[j], reached)]
             self.free[j] = remaining if len(remaining) else self.free[j]    # all full: deal any again
+
+    def _span(self, band: Band) -> tuple[float, float]:
+        """Where the narrowed band starts, and its width."""
+        return band.low + self.margin * band.scale, (1 - 2 * self.margin) * (band.high - band.low)
 
     def slot_bounds(self, indices: torch.Tensor) -> torch.Tensor:
         """(k, J, 2) the [low, high] of slot ``indices[i, j]`` of band j."""
         bounds = torch.empty(*indices.shape, 2)
         for j, band in enumerate(self.bands):
-            low, width = band.low + self.margin * band.scale, (1 - 2 * self.margin) * (band.high - band.low)
+            low, width = self._span(band)
             bounds[:, j, 0] = torch.as_tensor(low + width * indices[:, j].double() / self.n, dtype=torch.float32)
             bounds[:, j, 1] = torch.as_tensor(low + width * (indices[:, j].double() + 1) / self.n,
                                               dtype=torch.float32)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .. import checks
 from ..probe import _device, capture, get_layer, layer_names, without_grad
@@ -80,8 +81,7 @@ def what_survives(model: nn.Module, reconstructions: torch.Tensor, originals: to
                   stats: ImageStats) -> dict[str, torch.Tensor]:
     """Per pair of (N, 3, H, W) images: ``layout``, ``texture`` and ``colour`` (module docstring)."""
     a, b = contrast_map(reconstructions).flatten(1), contrast_map(originals).flatten(1)
-    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
-    layout = (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-12)
+    layout = F.cosine_similarity(a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True), dim=1)   # Pearson's r
     first = layer_names(model)[0]
     device = _device(model)
 
@@ -89,7 +89,7 @@ def what_survives(model: nn.Module, reconstructions: torch.Tensor, originals: to
         responses = capture(model, images.to(device), first)[first].relu()
         responses = responses.flatten(2) if responses.dim() > 2 else responses[:, :, None]
         return (responses @ responses.transpose(1, 2) / responses.shape[2]).flatten(1).cpu()
-    texture = torch.nn.functional.cosine_similarity(gram(reconstructions), gram(originals), dim=1)
+    texture = F.cosine_similarity(gram(reconstructions), gram(originals), dim=1)
     colour = (reconstructions.mean((2, 3)) - originals.mean((2, 3))).norm(dim=1) / stats.scale
     return {"layout": layout, "texture": texture, "colour": colour}
 
