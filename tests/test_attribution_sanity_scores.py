@@ -126,3 +126,20 @@ def test_a_constant_map_is_left_out_of_the_mean_and_the_table_says_so():
     table = str(check)
     assert "nan" not in table and "(3/4)" in table and "no rank order" in table
     assert f"{check.similarity[1, 1]:.3f} (3/4)" in table
+
+
+def test_the_sanity_figure_captions_the_drawn_images_correlation_not_the_mean():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")  # no display in CI
+    import matplotlib.pyplot as plt
+    from vizlab.attribution.plot import plot_sanity
+
+    model = tiny_net()
+    images = torch.rand(3, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    check = cascading_randomization(model, images, methods={"gradient": saliency}, layers=["fc", "conv2"])
+    rho = check.per_image("gradient")
+    torch.testing.assert_close(rho.mean(1), check.similarity[:, 0])
+    fig = plot_sanity(check, image=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    plt.close(fig)
+    assert titles == [f"{step}\nρ={value:.2f}" for step, value in zip(check.steps, rho[:, 2].tolist())]

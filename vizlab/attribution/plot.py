@@ -30,20 +30,22 @@ def show_maps(images: torch.Tensor, maps: dict, *, cmap: str = "inferno", size: 
 
 def plot_sanity(check, *, image: int = 0, cmap: str = "inferno", size: float = 1.5):
     """The cascading-randomization grid of ``check`` (a ``SanityCheck``) for one image: a row per
-    method, a column per step, the Spearman correlation with the trained model's map above each."""
+    method, a column per step, and above each map *this image's* Spearman correlation with the
+    trained model's map (``check.similarity`` is the mean over all the images)."""
     import matplotlib.pyplot as plt
 
     rows, cols = len(check.methods), len(check.steps)
     fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.4), squeeze=False)
     for r, method in enumerate(check.methods):
+        rho = check.per_image(method)[:, image]  # the drawn image's, not the mean: a caption says what is drawn
         for c, step in enumerate(check.steps):
             ax = axes[r, c]
             _draw_map(ax, check.maps[method][c, image], cmap)
             ax.set_xticks([]), ax.set_yticks([])
-            ax.set_title(f"{step}\nρ={check.similarity[c, r]:.2f}" if r == 0 else f"ρ={check.similarity[c, r]:.2f}",
-                         fontsize=8)
+            caption = "constant map" if rho[c].isnan() else f"ρ={rho[c]:.2f}"
+            ax.set_title(f"{step}\n{caption}" if r == 0 else caption, fontsize=8)
         axes[r, 0].set_ylabel(method, fontsize=9)
-    fig.suptitle("cascading randomization, top layer first →", fontsize=10)
+    fig.suptitle(f"cascading randomization of image {image}, top layer first →", fontsize=10)
     fig.tight_layout()
     return fig
 

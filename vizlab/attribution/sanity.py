@@ -50,6 +50,11 @@ class SanityCheck:
     maps: dict = field(repr=False)
     ranked: torch.Tensor | None = field(default=None, repr=False)
 
+    def per_image(self, method: str) -> torch.Tensor:
+        """``method``'s Spearman correlation with the trained model's map, image by image,
+        (steps, B): ``similarity`` is its mean over the images (NaN for a constant map)."""
+        return _per_image(self.maps[method])
+
     def __str__(self) -> str:
         images = len(next(iter(self.maps.values()))[0])
         ranked = self.ranked if self.ranked is not None else torch.full(self.similarity.shape, images)
@@ -95,10 +100,15 @@ def cascading_randomization(model: nn.Module, images, target=None, *, methods: d
         for method_name, method in methods.items():
             maps[method_name].append(method(copied, images, target).detach())
     maps = {name: torch.stack(m) for name, m in maps.items()}
-    rhos = [torch.stack([spearman(m[s], m[0]) for s in range(len(steps))]).cpu() for m in maps.values()]
+    rhos = [_per_image(m) for m in maps.values()]
     similarity = torch.stack([rho.nanmean(1) for rho in rhos], 1)      # (steps, methods)
     ranked = torch.stack([(~rho.isnan()).sum(1) for rho in rhos], 1)
     return SanityCheck(steps, list(methods), similarity, maps, ranked)
+
+
+def _per_image(maps: torch.Tensor) -> torch.Tensor:
+    """(steps, B, H, W) maps -> (steps, B): each step's correlation with step 0, image by image."""
+    return torch.stack([spearman(step, maps[0]) for step in maps]).cpu()
 
 
 def _cell(value: float, ranked: int, images: int) -> str:
