@@ -14,7 +14,7 @@ from ._version import __version__  # noqa: F401 (the installed distribution's me
 from .ascent import ascend, visualize
 from .data import CLASSES, ShapesDataset, make_shapes
 from .deepdream import dream
-from .filters import filters_for_display, first_conv, impulse_response, low_frequency_share
+from .filters import filters_for_display, first_conv, impulse_response, low_frequency_share, orientation_selectivity
 from .images import as_batch, image_grid, load_image, sample_image, to_numpy, to_pil
 from .inversion import invert, inversion_table
 from .models.zoo import WeightsUnavailableError, available_models, load_model
@@ -25,7 +25,7 @@ __all__ = [
     "adversarial", "ascent", "attribution", "dataprobe", "deepdream", "inverse_set", "inversion",
     "ascend", "visualize", "dream", "invert", "inversion_table", "relu_rules",
     "CLASSES", "ShapesDataset", "make_shapes",
-    "filters_for_display", "first_conv", "impulse_response", "low_frequency_share",
+    "filters_for_display", "first_conv", "impulse_response", "low_frequency_share", "orientation_selectivity",
     "as_batch", "image_grid", "load_image", "sample_image", "to_numpy", "to_pil",
     "WeightsUnavailableError", "available_models", "load_model",
     "Probe", "UnknownLayerError", "capture", "get_layer", "layer_names", "list_layers",

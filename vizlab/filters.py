@@ -58,6 +58,32 @@ def low_frequency_share(weight: torch.Tensor, *, cutoff: int = 2) -> torch.Tenso
     return (power * low).sum((1, 2)) / power.sum((1, 2)).clamp_min(1e-30)
 
 
+def orientation_selectivity(weight: torch.Tensor) -> torch.Tensor:
+    """Per filter, how strongly its energy sits at one orientation: (K,) in [0, 1].
+
+    For each kernel (3, k, k): subtract its mean, take the power spectrum |F|^2 of each colour
+    plane (2-D DFT) and sum it over colours. Each frequency (f_y, f_x) has an orientation
+    theta = atan2(f_y, f_x); its angle is doubled, because f and -f carry the same power and the
+    same orientation. The selectivity is the length of the power-weighted mean of e^(2 i theta),
+    that is 1 - the circular variance: 1 when all energy lies along one orientation, 0 when it is
+    spread evenly over orientations. The zero frequency of each colour plane (a uniform colour)
+    has no orientation: it counts toward the total energy, not toward any direction. So a round
+    or uniform colour blob scores 0, a single grating 1, a 7x7 Gabor of two cycles 0.85 or more
+    at any orientation, and white noise little (a median of about 0.1 over 7x7 kernels).
+    """
+    weight = weight.detach().double().cpu()
+    if weight.dim() != 4:
+        raise ValueError(f"Expected kernels of shape (K, C, k, k); got {tuple(weight.shape)}")
+    centred = weight - weight.mean(dim=(1, 2, 3), keepdim=True)
+    power = torch.fft.fft2(centred).abs().square().sum(1)                 # (K, k, k)
+    fy = torch.fft.fftfreq(weight.shape[2], d=1 / weight.shape[2], dtype=torch.float64)  # signed, cycles
+    fx = torch.fft.fftfreq(weight.shape[3], d=1 / weight.shape[3], dtype=torch.float64)  # per kernel
+    doubled = 2 * torch.atan2(fy[:, None], fx[None, :])
+    direction = torch.polar(torch.ones_like(doubled), doubled)
+    direction[0, 0] = 0                                                   # the uniform colour: no orientation
+    return (power * direction).sum((1, 2)).abs() / power.sum((1, 2)).clamp_min(1e-30)
+
+
 def impulse_response(conv: nn.Conv2d) -> torch.Tensor:
     """What each filter outputs for a single bright pixel, per colour: (K, 3, k, k).
 

@@ -6,8 +6,13 @@ import torch
 from .images import image_grid, to_numpy
 
 
-def show_images(images, titles=None, *, ncols: int | None = None, size: float = 2.5, suptitle: str | None = None):
-    """Show images (each (3, H, W) in [0, 1], or 2-D maps) in one row (or ``ncols`` columns); returns the figure."""
+def show_images(images, titles=None, *, ncols: int | None = None, size: float = 2.5, suptitle: str | None = None,
+                colorbar: bool = False):
+    """Show images (each (3, H, W) in [0, 1], or 2-D maps) in one row (or ``ncols`` columns); returns the figure.
+
+    A 2-D map is drawn in diverging colours centred on zero (blue negative, red positive); with
+    ``colorbar=True`` each map gets a colour bar, so its values can be read off the figure.
+    """
     import matplotlib.pyplot as plt
 
     images = list(images)
@@ -21,7 +26,9 @@ def show_images(images, titles=None, *, ncols: int | None = None, size: float = 
         image = images[k].detach().cpu()
         if image.dim() == 2:  # a signed map: diverging colours centred on zero
             limit = image.abs().max().clamp_min(1e-12).item()
-            ax.imshow(image.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+            drawn = ax.imshow(image.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+            if colorbar:
+                fig.colorbar(drawn, ax=ax, fraction=0.046, pad=0.04)
         else:
             ax.imshow(to_numpy(image), interpolation="nearest")
         if titles is not None:
