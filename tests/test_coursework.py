@@ -166,3 +166,20 @@ def test_no_message_or_hint_gives_away_a_solution_line(lesson):
             for text in shown:
                 assert expression not in "".join(text.split()), \
                     f"lesson {lesson} {name} shows its solution line `return {expression}` in {text!r}"
+
+
+@pytest.mark.parametrize("notebook", sorted((Path(__file__).parent.parent / "lessons").glob("*.ipynb")),
+                         ids=lambda path: path.name[:2])
+def test_every_discussion_question_has_an_answer_cell_that_grading_collects(notebook):
+    import json
+    import re
+
+    from vizlab.coursework.grade import free_text_answers
+    cells = json.loads(notebook.read_text())["cells"]
+    questions = next("".join(cell["source"]) for cell in cells
+                     if "Questions for discussion" in "".join(cell["source"]))
+    numbers = re.findall(r"(?m)^(\d+)\. ", questions)
+    assert numbers == [str(k) for k in range(1, len(numbers) + 1)] and numbers, \
+        f"{notebook.name}: the discussion questions should be numbered 1, 2, ...; found {numbers}"
+    assert sorted(free_text_answers(cells), key=int) == numbers, \
+        f"{notebook.name} needs one markdown cell tagged answer-N per discussion question"
