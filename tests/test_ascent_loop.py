@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from conftest import assert_unchanged, hook_count, snapshot
-from vizlab.ascent import (Objective, PixelImage, ascend, channel, l2, neuron, project_to_sphere,
+from vizlab.ascent import (Objective, PixelImage, ascend, channel, l2, neuron, project_to_ball, project_to_sphere,
                            standard_transforms)
 from vizlab.ascent.steps import UpdateRule
 
@@ -283,3 +283,17 @@ def test_a_bad_start_image_is_refused_saying_what_is_wrong_and_what_is_allowed(s
     for word in words:
         assert word.lower() in str(error.value).lower(), (word, str(error.value))
     assert "vizlab" in error.traceback[-1].path.as_posix()        # raised by vizlab, before torch sees it
+
+
+@pytest.mark.parametrize("norm,eps", [("linf", 4 / 255), ("l2", 0.5)])
+def test_ascent_within_a_ball_stays_inside_it_at_every_frame_and_still_climbs(shapenet, norm, eps):
+    start = _dataset_images(2)
+    frames = drain(ascend(shapenet, channel("conv3", 5), param="pixels", start=start, batch=2, steps=24,
+                          every=1, regularizers=[project_to_ball(eps, around=start, norm=norm)]))
+    for f in frames:
+        change = (f.images - start).flatten(1)
+        distance = change.abs().max(1).values if norm == "linf" else change.norm(dim=1)
+        assert (distance <= eps * (1 + 1e-5)).all(), (f.step, distance)
+        assert f.images.min() >= 0 and f.images.max() <= 1
+    assert distance.max() > 0.9 * eps                         # the ball binds: the change is not tiny anyway
+    assert all(after > before for before, after in zip(frames[0].scores, frames[-1].scores))
