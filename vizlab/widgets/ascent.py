@@ -21,7 +21,8 @@ from ..ascent.loop import prepare_optimizers
 from ..ascent.recipes import KINDS, Recipe, run_recipe
 from ..images import image_grid
 from ..probe import list_layers
-from .common import default_images, grey_png, score_curve_svg
+from ..data.shapes import CLASSES, make_shapes
+from .common import grey_png, score_curve_svg
 from .live import LiveExplorer
 from .render import image_png
 
@@ -29,6 +30,7 @@ PREVIEW_PX = 256
 STEPS = (8, 512, 8)       # the sliders' (min, max, step): a constructor value outside them is refused
 SIZES = (16, 256, 16)
 NOISE = "noise"           # the start menu's first choice; the others are the dataset images
+START_SHAPES = dict(n=6, seed=1)   # the explorers' sample shapes (not seen in training)
 
 
 class AscentExplorer(LiveExplorer):
@@ -73,7 +75,11 @@ class AscentExplorer(LiveExplorer):
                                         continuous_update=False)
         self.use_blur = widgets.Checkbox(False, description="blur every 4 steps (pixels)")
         self._start_images: dict[int, dict] = {}             # image size -> {name: image}
-        self.start = widgets.Dropdown(options=[NOISE, *self.start_images()], description="start from")
+        # The menu's names come from a tiny draw (the classes do not depend on the size); the images
+        # are drawn only once a start image is chosen, so an explorer that starts from noise pays nothing.
+        labels = make_shapes(START_SHAPES["n"], size=16, seed=START_SHAPES["seed"]).labels
+        self._start_names = [f"shape {i}: {CLASSES[int(k)]}" for i, k in enumerate(labels)]
+        self.start = widgets.Dropdown(options=[NOISE, *self._start_names], description="start from")
         self.eps = widgets.FloatLogSlider(8 / 255, base=10, min=-3, max=0, description="eps",
                                           continuous_update=False)
         self.use_eps = widgets.Checkbox(False, description="stay within eps of the start (L-inf)")
@@ -143,8 +149,8 @@ class AscentExplorer(LiveExplorer):
         """The dataset images to start from, at the current image size (made once per size)."""
         size = self.size.value
         if size not in self._start_images:
-            shapes = {name: image for name, image in default_images(size).items() if name.startswith("shape")}
-            self._start_images[size] = shapes
+            shapes = make_shapes(START_SHAPES["n"], size=size, seed=START_SHAPES["seed"])
+            self._start_images[size] = dict(zip(self._start_names, shapes.images))
         return self._start_images[size]
 
     def _on_start(self, change) -> None:
