@@ -25,6 +25,26 @@ def _updates_x_in_place(x, score, lr, weight):
     return x.detach().clone()
 
 
+def constrained_step(image, grad, start, lr, eps):
+    moved = image + lr * grad
+    return torch.minimum(torch.maximum(moved, start - eps), start + eps).clamp(0, 1)
+
+
+def _constrained(image, grad, start, lr, eps, *, centre=None, sign=1.0, ball=True, clamp=True):
+    moved = image + sign * lr * grad
+    centre = start if centre is None else centre
+    if ball:
+        moved = torch.minimum(torch.maximum(moved, centre - eps), centre + eps)
+    return moved.clamp(0, 1) if clamp else moved
+
+
+def _constrained_in_place(image, grad, start, lr, eps):
+    """The right numbers, but written into the caller's image."""
+    image.add_(lr * grad)
+    image.copy_(torch.minimum(torch.maximum(image, start - eps), start + eps).clamp(0, 1))
+    return image
+
+
 WRONG = {
     "q1": [
         lambda x, s, lr, w: _step(x, s, lr, w, sign=-1.0),        # descent
@@ -33,5 +53,13 @@ WRONG = {
         lambda x, s, lr, w: _step(x, s, lr, w, clamp=False),      # leaves [0, 1]
         lambda x, s, lr, w: _step(x, s, 2 * lr, w),               # step twice as long
         _updates_x_in_place,
+    ],
+    "q2": [
+        lambda i, g, s, lr, eps: _constrained(i, g, s, lr, eps, ball=False),          # no projection
+        lambda i, g, s, lr, eps: _constrained(i, g, s, lr, eps, centre=i),            # ball around the image
+        lambda i, g, s, lr, eps: _constrained(i, g, s, lr, eps, clamp=False),         # leaves [0, 1]
+        lambda i, g, s, lr, eps: _constrained(i, g, s, lr, eps, sign=-1.0),           # descent
+        lambda i, g, s, lr, eps: _constrained(i, g.sign(), s, lr, eps),               # sign step
+        _constrained_in_place,
     ],
 }

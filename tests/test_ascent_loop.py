@@ -1,4 +1,5 @@
 """The loop: it climbs, it reaches known optima, it is reproducible and it always cleans up."""
+import math
 from collections import OrderedDict
 
 import pytest
@@ -6,7 +7,7 @@ import torch
 from torch import nn
 
 from conftest import assert_unchanged, hook_count, snapshot
-from vizlab.ascent import (Objective, PixelImage, ascend, channel, l2, neuron, project_to_sphere,
+from vizlab.ascent import (Objective, PixelImage, ascend, channel, l2, neuron, project_to_ball, project_to_sphere,
                            standard_transforms)
 from vizlab.ascent.steps import UpdateRule
 
@@ -245,3 +246,54 @@ def test_a_seed_that_does_not_fit_its_layer_is_a_clear_error():
         drain(ascend(model, bad, param=PixelImage(8), steps=2))
     with pytest.raises(TypeError, match="seed must be a function"):
         Objective(lambda acts: acts["score"][:, 0], ["score"], "w0.x", seed=1.0)
+
+
+# --- starting from an image, and staying near it ------------------------------------------------
+
+def _dataset_images(n, size=64):
+    from vizlab import make_shapes
+    return make_shapes(n, size=size, seed=3).images
+
+
+def test_an_ascent_from_an_image_starts_exactly_at_that_image(shapenet):
+    start = _dataset_images(2)
+    frames = drain(ascend(shapenet, channel("conv3", 5), param="pixels", start=start, batch=2,
+                          steps=4, every=1, seed=0))
+    assert torch.equal(frames[0].images, start)             # step 0: before any step, no noise added
+    assert not torch.equal(frames[1].images, start)         # and the first step moves it
+    assert frames[-1].score > frames[0].score
+    one = drain(ascend(shapenet, channel("conv3", 5), param="pixels", start=start[:1], batch=3,
+                       steps=1, every=1))
+    assert torch.equal(one[0].images, start[:1].expand(3, -1, -1, -1))   # one image fills every slot
+
+
+@pytest.mark.parametrize("start,options,words", [
+    (torch.rand(1, 3, 32, 32), dict(size=64), ("32x32", "size is 64x64", "size=None")),
+    (torch.rand(3, 3, 64, 64), dict(batch=2), ("3 images", "batch=2", "one image")),
+    (torch.rand(1, 2, 64, 64), {}, ("(B, 3, H, W)", "got (1, 2, 64, 64)")),
+    (torch.full((1, 3, 64, 64), math.nan), {}, ("NaN", "finite", "[0, 1]")),
+    (torch.full((1, 3, 64, 64), 200.0), {}, ("[0, 1]", "255")),
+    (torch.rand(1, 3, 64, 64), dict(param="fourier"), ("param='pixels'", "'fourier'")),
+    (torch.rand(1, 3, 64, 64), dict(param=PixelImage(64)), ("param='pixels'", "PixelImage(image=start)")),
+])
+def test_a_bad_start_image_is_refused_saying_what_is_wrong_and_what_is_allowed(shapenet, start, options, words):
+    options = {"param": "pixels", **options}
+    with pytest.raises((ValueError, TypeError)) as error:
+        next(ascend(shapenet, channel("conv3", 5), start=start, steps=2, **options))
+    for word in words:
+        assert word.lower() in str(error.value).lower(), (word, str(error.value))
+    assert "vizlab" in error.traceback[-1].path.as_posix()        # raised by vizlab, before torch sees it
+
+
+@pytest.mark.parametrize("norm,eps", [("linf", 4 / 255), ("l2", 0.5)])
+def test_ascent_within_a_ball_stays_inside_it_at_every_frame_and_still_climbs(shapenet, norm, eps):
+    start = _dataset_images(2)
+    frames = drain(ascend(shapenet, channel("conv3", 5), param="pixels", start=start, batch=2, steps=24,
+                          every=1, regularizers=[project_to_ball(eps, around=start, norm=norm)]))
+    for f in frames:
+        change = (f.images - start).flatten(1)
+        distance = change.abs().max(1).values if norm == "linf" else change.norm(dim=1)
+        assert (distance <= eps * (1 + 1e-5)).all(), (f.step, distance)
+        assert f.images.min() >= 0 and f.images.max() <= 1
+    assert distance.max() > 0.9 * eps                         # the ball binds: the change is not tiny anyway
+    assert all(after > before for before, after in zip(frames[0].scores, frames[-1].scores))

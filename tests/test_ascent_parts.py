@@ -7,7 +7,7 @@ import torch
 
 from vizlab.ascent import (FourierImage, PixelImage, ascend, blur, channel, class_logit, clip_contribution,
                            clip_pixel_norm, decay, deepdream, direction, diversity, gram_similarity, jitter,
-                           l1, l2, logits_layer, neuron, pad, project_to_sphere, random_rotate, random_scale,
+                           l1, l2, logits_layer, neuron, pad, project_to_ball, project_to_sphere, random_rotate, random_scale,
                            standard_transforms, total_variation)
 
 
@@ -200,3 +200,22 @@ def test_pixel_operations():
     assert (y[..., 8:] == 0.5).all() and torch.equal(y[..., :8], x[..., :8])
     y = x.clone(); project_to_sphere(2.0)(y, None, 0)
     assert torch.allclose((y - 0.5).flatten(1).norm(dim=1), torch.tensor([2.0, 2.0]))
+
+
+def test_projection_onto_a_ball_around_the_start_image():
+    start = torch.full((1, 3, 2, 2), 0.5)
+    x = start.clone()
+    x[0, 0, 0, 0], x[0, 1, 1, 1], x[0, 2, 0, 1] = 0.9, 0.1, 0.52     # changes +0.4, -0.4, +0.02
+    y = x.clone(); project_to_ball(0.1, around=start)(y, None, 0)
+    expected = start.clone()
+    expected[0, 0, 0, 0], expected[0, 1, 1, 1], expected[0, 2, 0, 1] = 0.6, 0.4, 0.52
+    assert torch.allclose(y, expected)                             # L-inf: each pixel's change clamped
+    y = x.clone(); project_to_ball(0.2, around=start[0], norm="l2")(y, None, 0)
+    change = x - start
+    assert torch.allclose(y - start, change * 0.2 / change.norm(), atol=1e-7)   # shrunk to length 0.2
+    y = x.clone(); project_to_ball(1.0, around=start, norm="l2")(y, None, 0)
+    assert torch.equal(y, x)                                       # already inside: untouched
+    with pytest.raises(ValueError, match="around is .* but the images are"):
+        project_to_ball(0.1, around=torch.rand(1, 3, 4, 4))(x.clone(), None, 0)
+    with pytest.raises(ValueError, match=r"norm must be one of 'linf', 'l2'"):
+        project_to_ball(0.1, around=start, norm="L3")

@@ -1,6 +1,7 @@
 """The explorer driven headlessly: it starts when shown, restarts when a control moves, Run and
 Stop work, and the model is left as it was."""
 import pytest
+import torch
 
 from conftest import assert_unchanged, drive, page_tick, show, snapshot
 from vizlab.ascent.recipes import run_recipe
@@ -109,3 +110,34 @@ def test_switching_models_updates_the_layers(shapenet, net):
 def test_score_curve_svg():
     assert score_curve_svg([], 10) == ""
     assert score_curve_svg([1.0, 2.0, 3.0], 10).count(",") == 3
+
+
+def test_starting_from_a_dataset_image_restarts_from_that_image(explorer, shapenet):
+    before = snapshot(shapenet)
+    name = explorer.start.options[1]
+    assert explorer.start.value == "noise" and name.startswith("shape")
+    explorer.start.value = name                             # no Run press: moving it restarts
+    assert explorer.param.value == "pixels"                 # a start image is a pixel image
+    explorer.wait()
+    assert explorer.runs_started == 1 and "done" in explorer.status.value
+    start = explorer.start_images()[name]
+    assert torch.equal(explorer.recipe().start[0], start)
+    expected = list(run_recipe(shapenet, explorer.recipe()))
+    assert torch.equal(expected[0].images[0], start)        # the run begins at the image itself
+    assert explorer.scores[-1] == pytest.approx(expected[-1].score) and expected[-1].score > expected[0].score
+    assert_unchanged(shapenet, before)
+
+
+def test_the_eps_constraint_keeps_the_explorers_image_near_its_start(explorer, shapenet):
+    explorer.start.value = explorer.start.options[2]
+    explorer.use_eps.value = True
+    explorer.eps.value = 0.02
+    explorer.wait()
+    assert explorer.runs_started == 1 and "done" in explorer.status.value
+    recipe = explorer.recipe()
+    assert recipe.eps == pytest.approx(0.02)
+    last = list(run_recipe(shapenet, recipe))[-1]
+    assert (last.images - recipe.start).abs().max() <= 0.02 + 1e-6
+    explorer.start.value = "noise"                          # from noise the constraint has no centre: off
+    assert explorer.recipe().eps == 0 and explorer.recipe().start is None
+    explorer.stop()

@@ -62,6 +62,20 @@ def size(value, name: str, *, minimum: int = 1, hint: str = "") -> tuple[int, in
     return int(pair[0]), int(pair[1])
 
 
+def start_images(shape: Sequence[int], name: str, *, size: tuple[int, int] | None, batch: int) -> None:
+    """The shape (n, 3, H, W) of the images an optimization starts from: ``n`` is 1 (copied to
+    every slot) or ``batch``, and (H, W) is ``size`` when one is asked for. (Their values, finite
+    and in [0, 1], are ``images.as_batch``'s check: this one never reads the data.)"""
+    n, hw = int(shape[0]), (int(shape[-2]), int(shape[-1]))
+    if n not in (1, batch):
+        raise ValueError(f"{name} holds {n} images for batch={batch}: give one image (copied to every "
+                         f"slot) or exactly batch of them, shaped (B, 3, H, W)")
+    if size is not None and hw != tuple(size):
+        raise ValueError(f"{name} is {hw[0]}x{hw[1]} pixels but size is {size[0]}x{size[1]}: give images "
+                         f"of that size (vizlab.load_image(..., size=...) resizes one), or size=None to "
+                         f"take the images' own size")
+
+
 def choice(value, name: str, options: Sequence, *, hint: str = ""):
     """``value`` if it is one of ``options`` (the same type and equal: ``True`` is not ``1``).
 

@@ -10,7 +10,7 @@ from .objectives import (Objective, channel, class_logit, deepdream, direction, 
 from .param import FourierImage, PixelImage
 from .recipes import visualize
 from .regularizers import (blur, clip_contribution, clip_pixel_norm, decay, l1, l2,
-                           project_to_sphere, total_variation)
+                           project_to_ball, project_to_sphere, total_variation)
 from .transforms import jitter, pad, random_rotate, random_scale, standard_transforms
 
 __all__ = [
@@ -19,6 +19,6 @@ __all__ = [
     "gram_similarity", "logits_layer", "neuron",
     "FourierImage", "PixelImage",
     "blur", "clip_contribution", "clip_pixel_norm", "decay", "l1", "l2",
-    "project_to_sphere", "total_variation",
+    "project_to_ball", "project_to_sphere", "total_variation",
     "jitter", "pad", "random_rotate", "random_scale", "standard_transforms",
 ]

@@ -78,18 +78,26 @@ def prepare_optimizers() -> None:
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
 
 
-def make_param(kind: str, size, batch: int = 1, *, generator: torch.Generator | None = None) -> nn.Module:
-    """``"pixels"`` or ``"fourier"`` (see ``vizlab.ascent.param``)."""
+def make_param(kind: str, size, batch: int = 1, *, generator: torch.Generator | None = None,
+               start: torch.Tensor | None = None) -> nn.Module:
+    """``"pixels"`` or ``"fourier"`` (see ``vizlab.ascent.param``). ``start``: images to begin
+    from instead of noise (pixels only; ``size`` None takes theirs)."""
     kinds = {"pixels": PixelImage, "fourier": FourierImage}
     if not isinstance(kind, str) or kind not in kinds:
         raise ValueError(f"unknown parameterization {kind!r}; choose one of {', '.join(kinds)}")
-    return kinds[kind](size, batch, generator=generator)
+    if start is None:
+        return kinds[kind](size, batch, generator=generator)
+    if kind != "pixels":
+        raise ValueError(f"a start image needs param='pixels' (got {kind!r}): the pixels are then the "
+                         f"image itself; a Fourier image always starts from noise")
+    return PixelImage(size, batch, image=start)
 
 
 def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "fourier",
            size=None, batch: int = 1, steps: int = 128, every: int = 16,
            optimizer: Callable | None = None, transforms: Sequence[Transform] = (),
-           regularizers: Sequence[Penalty | PixelOp] = (), seed: int | None = 0,
+           regularizers: Sequence[Penalty | PixelOp] = (), start: torch.Tensor | None = None,
+           seed: int | None = 0,
            generator: torch.Generator | None = None, redirect_steps: int = 16,
            stop: Callable[[], bool] | None = None, final_frame: bool = True) -> Iterator[Frame]:
     """Maximize ``objective`` over images; yield a ``Frame`` at step 0, every ``every`` steps
@@ -99,6 +107,8 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
     ``size`` (default: the model's ``input_size``) for ``batch`` images. ``optimizer`` maps the
     parameters to a torch optimizer or an ``UpdateRule`` (``vizlab.ascent.steps``): anything
     whose ``step()`` moves them from their ``.grad`` (default ``adam(0.05)``).
+    ``start``: with ``param="pixels"``, the images (1 or ``batch`` of them, (B, 3, H, W) in
+    [0, 1]) to begin from instead of noise; ``size`` None then means their size.
     ``redirect_steps``: how many first steps use the redirected ReLU gradient (0 for the true
     gradient throughout).
     ``seed`` or ``generator`` fixes every random draw. ``stop`` is polled before each step.
@@ -110,14 +120,15 @@ def ascend(model: nn.Module, objective: Objective, *, param: nn.Module | str = "
     if not isinstance(final_frame, bool):
         raise TypeError(f"final_frame must be True or False, got {checks._show(final_frame)}")
     _check_arguments(model, objective, param, size, batch, steps, every, optimizer, transforms, regularizers,
-                     seed, generator, redirect_steps, stop)
+                     start, seed, generator, redirect_steps, stop)
     if generator is None:
         generator = torch.Generator()
         generator.manual_seed(seed) if seed is not None else generator.seed()
     device = _device(model)
     if isinstance(param, str):
-        size = getattr(model, "input_size", 64) if size is None else size
-        param = make_param(param, size, batch, generator=generator)
+        if size is None and start is None:
+            size = getattr(model, "input_size", 64)
+        param = make_param(param, size, batch, generator=generator, start=start)
     param = param.to(device)
     penalties = [r for r in regularizers if isinstance(r, Penalty)]
     pixel_ops = [r for r in regularizers if isinstance(r, PixelOp)]
@@ -171,7 +182,7 @@ def _steps(evaluate, param, opt, pixel_ops, steps, every, redirect_steps, stop, 
 
 
 def _check_arguments(model, objective, param, size, batch, steps, every, optimizer, transforms,
-                     regularizers, seed, generator, redirect_steps, stop) -> None:
+                     regularizers, start, seed, generator, redirect_steps, stop) -> None:
     """Everything ``ascend`` is given, checked before the first step (see ``vizlab.checks``)."""
     checks.model(model, "ascend")
     if not isinstance(objective, Objective):
@@ -186,6 +197,9 @@ def _check_arguments(model, objective, param, size, batch, steps, every, optimiz
         checks.integer(batch, "batch", minimum=1, hint=" (the number of images optimized together)")
     elif not isinstance(param, nn.Module):
         raise TypeError(f"param must be 'fourier', 'pixels' or a module returning images, got {checks._show(param)}")
+    elif start is not None:
+        raise ValueError("start goes with param='pixels'; a param module given already holds its images "
+                         "(e.g. PixelImage(image=start))")
     checks.integer(steps, "steps", minimum=1)
     checks.integer(every, "every", minimum=1, hint=" (show a frame every this many steps)")
     checks.integer(redirect_steps, "redirect_steps", minimum=0)

@@ -35,21 +35,24 @@ def _hw(size) -> tuple[int, int]:
 
 class PixelImage(nn.Module):
     """Images stored as pixels: grey (0.5) plus Gaussian noise of std ``noise`` (0.04 is
-    Yosinski's N(0, 10^2) start on the 0-255 scale). ``image`` starts from a given image."""
+    Yosinski's N(0, 10^2) start on the 0-255 scale), at ``size`` (default 64).
 
-    def __init__(self, size=64, batch: int = 1, *, noise: float = 0.04,
+    ``image`` starts from given images instead, exactly as they are (no noise): one image
+    (3, H, W) copied to every slot, or ``batch`` of them (B, 3, H, W), finite and in [0, 1]
+    (``load_image``'s rules: uint8 is divided by 255). ``size``, if given, must be theirs."""
+
+    def __init__(self, size=None, batch: int = 1, *, noise: float = 0.04,
                  generator: torch.Generator | None = None, image: torch.Tensor | None = None):
         super().__init__()
         checks.integer(batch, "batch", minimum=1)
         checks.number(noise, "noise", minimum=0, hint=" (std of the start around grey; 0.04 is usual)")
+        hw = None if size is None else _hw(size)
         if image is not None:
-            image = as_batch(image)                  # load_image's rules: [0, 1], uint8 / 255, ...
-            if len(image) not in (1, batch):
-                raise ValueError(f"image holds {len(image)} images for batch={batch}: give one image "
-                                 f"(copied to every slot) or exactly batch of them")
+            image = as_batch(image)                  # finite, in [0, 1]; uint8 / 255, ...
+            checks.start_images(image.shape, "the start image", size=hw, batch=batch)
             start = image.detach().float().expand(batch, *image.shape[-3:]).clone()
         else:
-            start = 0.5 + noise * torch.randn(batch, 3, *_hw(size), generator=_generator(generator))
+            start = 0.5 + noise * torch.randn(batch, 3, *(hw or (64, 64)), generator=_generator(generator))
         self.pixels = nn.Parameter(start.clamp(0, 1))
 
     def forward(self) -> torch.Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+import torch
 from torch import nn
 
 from . import objectives as obj
@@ -49,6 +50,8 @@ class Recipe:
     l2: float = 0.0
     tv: float = 0.0
     blur: float = 0.0          # sigma in pixels, applied every 4 steps (pixels only)
+    start: torch.Tensor | None = None   # images to start from instead of noise (pixels only)
+    eps: float = 0.0           # > 0: stay within this L-inf distance of ``start``
     seed: int = 0
     every: int = 8
 
@@ -62,9 +65,14 @@ def run_recipe(model: nn.Module, recipe: Recipe, *, stop: Callable[[], bool] | N
         regularizers.append(reg.total_variation(recipe.tv))
     if recipe.blur:
         regularizers.append(reg.blur(recipe.blur, every=4))
+    if recipe.eps:
+        if recipe.start is None:
+            raise ValueError("eps keeps the image near its start image: choose a start image, or eps=0")
+        regularizers.append(reg.project_to_ball(recipe.eps, around=recipe.start))
     return ascend(model, make_objective(model, recipe.kind, recipe.layer, recipe.unit),
                   param=recipe.param, size=recipe.size, steps=recipe.steps, every=recipe.every,
-                  optimizer=adam(recipe.lr), regularizers=regularizers, seed=recipe.seed, stop=stop,
+                  optimizer=adam(recipe.lr), regularizers=regularizers, start=recipe.start,
+                  seed=recipe.seed, stop=stop,
                   transforms=standard_transforms(recipe.size) if recipe.transforms else ())
 
 

@@ -7,8 +7,9 @@ Two kinds, each switched on by putting it in the loop's ``regularizers`` list:
   ``total_variation`` (Mahendran & Vedaldi 2015).
 * **Pixel operations** change the pixels after each step, as Yosinski et al. 2015 do
   (``x <- r(x + lr * grad)``): ``decay``, ``blur`` every k steps, ``clip_pixel_norm``,
-  ``clip_contribution``, and Erhan et al. 2009's ``project_to_sphere``. They need a
-  ``PixelImage``; they make the score non-monotone, which is expected.
+  ``clip_contribution``, Erhan et al. 2009's ``project_to_sphere``, and ``project_to_ball``,
+  which keeps the image within eps of a start image. They need a ``PixelImage``; they make
+  the score non-monotone, which is expected.
 
 Pixel-space penalties are measured from grey (``center=0.5``), the mean image in [0, 1]
 space, as Simonyan and Yosinski decay the mean-subtracted image.
@@ -22,6 +23,7 @@ import torch
 from torch.nn import functional as F
 
 from .. import checks
+from ..images import as_batch
 
 
 @dataclass
@@ -151,3 +153,31 @@ def project_to_sphere(radius: float, *, center: float = 0.5) -> PixelOp:
     return PixelOp("sphere", fn, needs_sgd="Adam and other adaptive optimizers rescale each pixel's step, "
                                           "so the projection converges to the sign of the gradient, not "
                                           "to the closed-form optimum")
+
+
+BALL_NORMS = ("linf", "l2")
+
+
+def project_to_ball(eps: float, *, around, norm: str = "linf") -> PixelOp:
+    """x <- around + P(x - around): the image stays within distance ``eps`` of ``around``.
+
+    ``around``: the start images, one (3, H, W) or one per image (B, 3, H, W), in [0, 1].
+    ``norm="linf"`` clamps every pixel's change to [-eps, eps]; ``"l2"`` shrinks the whole
+    change of each image to length eps when it is longer. The loop then clips to [0, 1], which
+    moves no pixel away from ``around`` (itself in [0, 1]), so the image stays in the ball."""
+    checks.number(eps, "project_to_ball eps", positive=True,
+                  hint=" (the largest change allowed, in [0, 1] pixel units; e.g. 8/255)")
+    checks.choice(norm, "project_to_ball norm", BALL_NORMS)
+    center = as_batch(around).detach().clone()
+    def fn(x, grad, step):
+        if center.shape[0] not in (1, x.shape[0]) or center.shape[-2:] != x.shape[-2:]:
+            raise ValueError(f"project_to_ball: around is {tuple(center.shape)} but the images are "
+                             f"{tuple(x.shape)}; give one image of their size or one per image")
+        start = center.to(x)
+        if norm == "linf":
+            x.clamp_(min=start - eps, max=start + eps)       # pixels inside keep their exact values
+        else:
+            change = x - start
+            length = change.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+            x.copy_(torch.where(length > eps, start + change * (eps / length.clamp(min=1e-12)), x))
+    return PixelOp(f"ball ({norm}, eps {eps:g})", fn)

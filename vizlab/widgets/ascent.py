@@ -1,7 +1,8 @@
 """Watch gradient ascent find what excites a unit, and steer it while it runs.
 
 ``AscentExplorer(model)`` (or ``AscentExplorer({"shapenet": m1, "alexnet": m2})``): pick a
-layer, a unit and what to maximize; the image forms in the preview while the score curve
+layer, a unit and what to maximize, and whether to start from noise or from a dataset image
+(optionally staying within eps of it); the image forms in the preview while the score curve
 climbs. It is live (``LiveExplorer``): the run starts as soon as the explorer is shown, and
 moving any control restarts it with the new settings (once per burst of changes). Run restarts
 it, Stop ends it within one slice. Before the first frame the preview is neutral grey.
@@ -20,6 +21,7 @@ from ..ascent.loop import prepare_optimizers
 from ..ascent.recipes import KINDS, Recipe, run_recipe
 from ..images import image_grid
 from ..probe import list_layers
+from ..data.shapes import CLASSES, make_shapes
 from .common import grey_png, score_curve_svg
 from .live import LiveExplorer
 from .render import image_png
@@ -27,6 +29,8 @@ from .render import image_png
 PREVIEW_PX = 256
 STEPS = (8, 512, 8)       # the sliders' (min, max, step): a constructor value outside them is refused
 SIZES = (16, 256, 16)
+NOISE = "noise"           # the start menu's first choice; the others are the dataset images
+START_SHAPES = dict(n=6, seed=1)   # the explorers' sample shapes (not seen in training)
 
 
 class AscentExplorer(LiveExplorer):
@@ -70,6 +74,15 @@ class AscentExplorer(LiveExplorer):
         self.blur = widgets.FloatSlider(1.0, min=0.3, max=3, step=0.1, description="blur sigma",
                                         continuous_update=False)
         self.use_blur = widgets.Checkbox(False, description="blur every 4 steps (pixels)")
+        self._start_images: dict[int, dict] = {}             # image size -> {name: image}
+        # The menu's names come from a tiny draw (the classes do not depend on the size); the images
+        # are drawn only once a start image is chosen, so an explorer that starts from noise pays nothing.
+        labels = make_shapes(START_SHAPES["n"], size=16, seed=START_SHAPES["seed"]).labels
+        self._start_names = [f"shape {i}: {CLASSES[int(k)]}" for i, k in enumerate(labels)]
+        self.start = widgets.Dropdown(options=[NOISE, *self._start_names], description="start from")
+        self.eps = widgets.FloatLogSlider(8 / 255, base=10, min=-3, max=0, description="eps",
+                                          continuous_update=False)
+        self.use_eps = widgets.Checkbox(False, description="stay within eps of the start (L-inf)")
         self.preview = widgets.Image(value=grey_png(), format="png", width=PREVIEW_PX, height=PREVIEW_PX)
         self.curve = widgets.HTML()
         self.progress = widgets.IntProgress(0, min=0, max=steps, description="step 0")
@@ -85,8 +98,10 @@ class AscentExplorer(LiveExplorer):
         self.model.observe(lambda _: self._update_model(), names="value")
         for control in (self.layer, self.kind):
             control.observe(lambda _: self._update_unit_range(), names="value")
+        self.start.observe(self._on_start, names="value")
         self.watch(self.model, self.layer, self.kind, self.unit, self.lr, self.steps, self.size, self.param,
-                   self.transforms, self.l2, self.use_l2, self.tv, self.use_tv, self.blur, self.use_blur)
+                   self.transforms, self.l2, self.use_l2, self.tv, self.use_tv, self.blur, self.use_blur,
+                   self.start, self.eps, self.use_eps)
         self.children = self._layout()
 
     # --- layout ---------------------------------------------------------------------------------
@@ -94,7 +109,8 @@ class AscentExplorer(LiveExplorer):
         what = widgets.VBox([self.model, self.layer, self.kind, self.unit])
         how = widgets.VBox([self.lr, self.steps, self.size, self.param])
         regularize = widgets.VBox([self.transforms, widgets.HBox([self.use_l2, self.l2]),
-                                   widgets.HBox([self.use_tv, self.tv]), widgets.HBox([self.use_blur, self.blur])])
+                                   widgets.HBox([self.use_tv, self.tv]), widgets.HBox([self.use_blur, self.blur]),
+                                   self.start, widgets.HBox([self.use_eps, self.eps])])
         view = widgets.HBox([self.preview, widgets.VBox([self.curve, self.progress])])
         return [widgets.HBox([what, how]), regularize, self.buttons,
                 view, self.status]
@@ -129,13 +145,29 @@ class AscentExplorer(LiveExplorer):
         self.unit.max = count - 1
         self.unit.description = "class" if self.kind.value == "class" else "channel"
 
+    def start_images(self) -> dict:
+        """The dataset images to start from, at the current image size (made once per size)."""
+        size = self.size.value
+        if size not in self._start_images:
+            shapes = make_shapes(START_SHAPES["n"], size=size, seed=START_SHAPES["seed"])
+            self._start_images[size] = dict(zip(self._start_names, shapes.images))
+        return self._start_images[size]
+
+    def _on_start(self, change) -> None:
+        """A start image is a pixel image: the pixels begin as that image."""
+        if change["new"] != NOISE:
+            self.param.value = "pixels"
+
     def recipe(self) -> Recipe:
         """The settings the controls show, as the engine's ``Recipe``."""
+        start = None if self.start.value == NOISE else self.start_images()[self.start.value][None]
         return Recipe(layer=self.layer.value, unit=self.unit.value, kind=self.kind.value,
                       steps=self.steps.value, size=self.size.value, lr=self.lr.value, param=self.param.value,
                       transforms=self.transforms.value, l2=self.l2.value if self.use_l2.value else 0.0,
                       tv=self.tv.value if self.use_tv.value else 0.0,
-                      blur=self.blur.value if self.use_blur.value else 0.0, every=4)
+                      blur=self.blur.value if self.use_blur.value else 0.0,
+                      start=start, eps=self.eps.value if self.use_eps.value and start is not None else 0.0,
+                      every=4)
 
     # --- running (LiveExplorer calls these, one slice at a time) -------------------------------
     def frames(self):
