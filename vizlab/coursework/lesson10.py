@@ -71,11 +71,13 @@ def _update(lam, mu, g, sign=1.0):
 
 
 def _step_cases(seed: int):
-    """(x, lam, mu, w, b, band, lr): two by hand, then mixed random ones (inside, below and above
+    """(x, lam, mu, w, b, band, lr): three by hand (the third steps out of the square on every
+    seed, so a missing clamp always shows), then mixed random ones (inside, below and above
     the slab, multipliers zero and positive, steps that leave the square)."""
     w, b, band = torch.tensor([4.0, -3.0]), -0.5, (0.4055, 1.3863)      # lesson 10's slab, sigma^-1 of [0.6, 0.8]
     yield torch.tensor([[0.5, 0.3]]), torch.zeros(1, 2), 1.0, w, b, band, 0.1    # inside, no multiplier: stays
     yield torch.tensor([[0.2, 0.5]]), torch.zeros(1, 2), 2.0, w, b, band, 0.05   # below the slab: moves along w
+    yield torch.tensor([[0.98, 0.02]]), torch.zeros(1, 2), 2.0, w, b, band, 0.1  # far above: the step leaves the square
     generator = cases_generator(seed, 1011)
     for mu, lr in [(1.0, 0.05), (4.0, 0.2)]:
         x = torch.rand(8, 2, generator=generator)
