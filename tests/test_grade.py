@@ -308,6 +308,14 @@ def test_free_text_answers_are_numbered_in_order_or_by_their_tag():
     assert free_text_answers(cells) == {"1": "first", "3": "third", "2": "second"}
 
 
+def test_the_answer_cells_shipped_prompt_is_not_part_of_the_answer():
+    """The lessons ship "*Your answer to question N:*" in each answer cell: an untouched cell is
+    no answer, and a written one is the student's words only."""
+    cells = [_markdown("*Your answer to question 1:* ", ["answer-1"]),
+             _markdown("*Your answer to question 2:* The filters are edges.", ["answer-2"])]
+    assert free_text_answers(cells) == {"1": "", "2": "The filters are edges."}
+
+
 def test_bad_options_are_one_line_with_the_fix(tmp_path, capsys, monkeypatch):
     (tmp_path / "a.ipynb").write_text(json.dumps(_lesson("01")))
     monkeypatch.delenv("VIZLAB_GRADE_SEED", raising=False)

@@ -187,9 +187,15 @@ def _needed(statement: ast.stmt) -> bool:
     return False
 
 
+# The prompt each lesson's answer cell ships with; it is not part of the student's answer.
+ANSWER_PROMPT = re.compile(r"^\s*\*Your answer to question \d+:\*")
+
+
 def free_text_answers(cells: list[dict]) -> dict[str, str]:
     """The free-text answers: a cell tagged ``answer-N`` answers question N; the cells tagged
-    ``answer`` answer questions 1, 2, ... in their order. Two cells for one question are joined."""
+    ``answer`` answer questions 1, 2, ... in their order. Two cells for one question are joined.
+    The shipped prompt ("*Your answer to question N:*") is left out, so a cell the student never
+    wrote in gives an empty answer."""
     answers, order = {}, 0
     for cell in cells:
         tags = cell.get("metadata", {}).get("tags", []) if isinstance(cell.get("metadata"), dict) else []
@@ -199,7 +205,7 @@ def free_text_answers(cells: list[dict]) -> dict[str, str]:
             if not named:
                 order += 1
             question = named[0] if named else str(order)
-            answers[question] = (answers.get(question, "") + "\n\n" + _source(cell)).strip()
+            answers[question] = (answers.get(question, "") + "\n\n" + ANSWER_PROMPT.sub("", _source(cell))).strip()
     return answers
 
 
@@ -438,7 +444,7 @@ def write_outputs(graded: list[Graded], out: Path, lesson: str) -> None:
         for question in questions:
             text.write(f"\n## Question {question}\n")
             for one in graded:
-                text.write(f"\n### {one.submission.student}\n\n{one.answers.get(question, '(no answer)')}\n")
+                text.write(f"\n### {one.submission.student}\n\n{one.answers.get(question) or '(no answer)'}\n")
         (out / "answers.md").write_text(text.getvalue(), encoding="utf-8")
 
 
